@@ -1,0 +1,3 @@
+"""kube-tutor: learn how Kubernetes routes traffic, in the terminal."""
+
+__version__ = "0.1.0"

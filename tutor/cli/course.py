@@ -1,0 +1,230 @@
+"""Course commands: `list`, `lesson`, `quiz`, and opening the app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tutor.content.loader import Course
+    from tutor.content.models import Question
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the course commands."""
+    from tutor.cli import add_global_options
+
+    p = sub.add_parser("list", help="list lessons, labs or questions")
+    p.add_argument("what", choices=["lessons", "labs", "questions"])
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_global_options(p)
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("lesson", help="print a lesson")
+    p.add_argument("id", help="lesson id or its number, e.g. 01-services or 1")
+    add_global_options(p)
+    p.set_defaults(handler=cmd_lesson)
+
+    p = sub.add_parser("quiz", help="take a lesson's quiz on the terminal")
+    p.add_argument("id", help="lesson id or its number")
+    add_global_options(p)
+    p.set_defaults(handler=cmd_quiz)
+
+
+def load(args: argparse.Namespace, *, quiet: bool = False) -> Course:
+    """Load the course; report broken files on stderr (the rest still loads)."""
+    from tutor.content.loader import load_course
+
+    course = load_course(args.content)
+    if course.problems and not quiet:
+        files = course.broken_files()
+        print(
+            f"kube-tutor: {len(files)} content file(s) have problems and were skipped; "
+            "run `kube-tutor lint` for details.",
+            file=sys.stderr,
+        )
+    return course
+
+
+def find_lesson_id(course: Course, wanted: str) -> str | None:
+    """Resolve `3`, `03` or `03-dns` to a lesson id."""
+    for lesson in course.lessons:
+        number = lesson.id.split("-", 1)[0]
+        if wanted in (lesson.id, number) or (wanted.isdigit() and int(wanted) == int(number)):
+            return lesson.id
+    return None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """`kube-tutor list lessons|labs|questions`."""
+    course = load(args)
+    rows: list[dict[str, Any]]
+    if args.what == "lessons":
+        rows = [
+            {
+                "id": lesson.id,
+                "title": lesson.meta.title,
+                "minutes": lesson.meta.minutes,
+                "kubernetes": lesson.meta.kubernetes,
+                "labs": lesson.meta.labs,
+                "questions": len(lesson.quiz.questions) if lesson.quiz else 0,
+                "tags": lesson.meta.tags,
+            }
+            for lesson in course.lessons
+        ]
+        text = [f"{r['id']:<34} {r['title']}  ({r['questions']} questions)" for r in rows]
+    elif args.what == "labs":
+        rows = [
+            {
+                "id": lab.id,
+                "title": lab.spec.title,
+                "lesson": lab.spec.lesson,
+                "kind": lab.spec.kind,
+                "requires": list(lab.spec.requires),
+                "checks": [check.id for check in lab.spec.checks],
+            }
+            for lab in course.labs
+        ]
+        text = [f"{r['id']:<34} [{r['kind']}] {r['title']}" for r in rows]
+    else:
+        rows = [
+            {
+                "lesson": lesson.id,
+                "id": q.id,
+                "type": q.type,
+                "difficulty": q.difficulty,
+                "tags": q.tags,
+                "prompt": q.prompt,
+            }
+            for lesson, q in course.questions()
+        ]
+        text = [f"{r['lesson']}/{r['id']:<28} {r['type']:<9} {r['prompt'][:60]!r}" for r in rows]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("\n".join(text) if text else f"No {args.what}.")
+    return 0
+
+
+def cmd_lesson(args: argparse.Namespace) -> int:
+    """`kube-tutor lesson ID`: print the lesson's Markdown."""
+    course = load(args)
+    lesson_id = find_lesson_id(course, args.id)
+    if lesson_id is None:
+        print(f"kube-tutor: no lesson {args.id!r}; see `kube-tutor list lessons`.", file=sys.stderr)
+        return 2
+    lesson = course.lesson(lesson_id)
+    assert lesson is not None
+    print(f"# {lesson.meta.title}\n\n{lesson.meta.summary}\n")
+    print("Objectives:\n" + "\n".join(f"- {o}" for o in lesson.meta.objectives) + "\n")
+    print(lesson.body.rstrip())
+    if lesson.meta.references:
+        print("\nReferences:\n" + "\n".join(f"- {r.title}: {r.url}" for r in lesson.meta.references))
+    from tutor.progress.store import ProgressStore
+
+    ProgressStore().mark_read(lesson.id)
+    return 0
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """`kube-tutor quiz ID`: ask each question on stdin, grade it and record the answer."""
+    from tutor.progress.store import ProgressStore
+    from tutor.quiz.grading import grade
+
+    course = load(args)
+    lesson_id = find_lesson_id(course, args.id)
+    lesson = course.lesson(lesson_id) if lesson_id else None
+    if lesson is None or lesson.quiz is None:
+        print(f"kube-tutor: no quiz for {args.id!r}; see `kube-tutor list lessons`.", file=sys.stderr)
+        return 2
+    store = ProgressStore()
+    if store.notice:
+        print(f"kube-tutor: {store.notice}", file=sys.stderr)
+    questions = [q for q in lesson.quiz.questions if q.type != "predict"]
+    right = 0
+    for number, question in enumerate(questions, 1):
+        print(f"\nQuestion {number}/{len(questions)} [{question.type}, {question.difficulty}]")
+        print(question.prompt.rstrip())
+        answer = _ask(question)
+        if answer is None:
+            print("\nStopped; answers so far are saved.")
+            break
+        try:
+            result = grade(question, answer)
+        except ValueError as exc:
+            print(f"  Not graded: {exc}. Skipping.")
+            continue
+        store.record_answer(lesson.id, question.id, answer, result.correct, result.score)
+        right += result.correct
+        print("  RIGHT." if result.correct else f"  NOT QUITE (score {result.score:.0%}).")
+        for remark in result.feedback:
+            print(f"  - {remark}")
+        print(f"  Why: {result.explanation.strip()}")
+    print(f"\nScore: {right}/{len(questions)}")
+    return 0 if right >= lesson.quiz.pass_mark * len(questions) else 1
+
+
+def _ask(question: Question) -> Any:
+    """Show how to answer, read one answer from stdin (several lines for YAML)."""
+    from tutor.content.models import (
+        ChoiceQuestionBase,
+        MultiQuestion,
+        OrderQuestion,
+        TrueFalseQuestion,
+        YamlQuestion,
+    )
+    from tutor.quiz.grading import display_order
+
+    if isinstance(question, ChoiceQuestionBase):
+        for key, text in question.choices.items():
+            print(f"  {key}) {text}")
+        hint = "keys separated by spaces" if isinstance(question, MultiQuestion) else "one key"
+        line = _read_line(f"Answer ({hint}): ")
+        if line is None:
+            return None
+        return line.split() if isinstance(question, MultiQuestion) else line.strip()
+    if isinstance(question, TrueFalseQuestion):
+        return _read_line("True or false? ")
+    if isinstance(question, OrderQuestion):
+        shown = display_order(question)
+        for position, index in enumerate(shown, 1):
+            print(f"  {position}) {question.items[index]}")
+        line = _read_line("Order (numbers above, first to last): ")
+        if line is None:
+            return None
+        try:
+            return [shown[int(p) - 1] for p in line.replace(",", " ").split()]
+        except (ValueError, IndexError):
+            return line  # let the grader say what is wrong
+    if isinstance(question, YamlQuestion):
+        if question.given:
+            print("Starting manifest:\n" + question.given.rstrip())
+        print("Type the whole manifest; end with a line containing only a dot (.)")
+        lines = []
+        while (line := _read_line("")) is not None and line.strip() != ".":
+            lines.append(line)
+        return "\n".join(lines)
+    return _read_line("Answer: ")
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the Textual app."""
+    from tutor.cli import plain_requested
+
+    try:
+        from tutor.app.app import create_app
+    except ModuleNotFoundError as exc:  # pragma: no cover - broken install
+        print(f"kube-tutor: cannot start the app: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(content=args.content, plain=plain_requested(args))
+    app.run()
+    return 0

@@ -1,0 +1,268 @@
+"""`kube-tutor lint`: every problem in the course, each with its file and line.
+
+The loader already reports files that do not parse or do not fit their model. Lint adds the
+rules that span files (links between lessons, quizzes and labs), grades each YAML question's
+solution against its own expectations, and validates every manifest: core objects against
+the Kubernetes schema of the pinned version, Gateway API objects against their CRD schemas.
+Extra rule sets (the check registry, for example) register themselves in `EXTRA_RULES`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tutor.content.loader import Course, Lab, Lesson, Problem
+from tutor.content.models import YamlQuestion
+from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml_documents
+
+KUBERNETES_VERSION = "1.37.0"
+"""The Kubernetes version whose schema manifests are validated against."""
+
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+GATEWAY_SCHEMAS_ENV = "KUBE_TUTOR_GATEWAY_SCHEMAS"
+"""Folder holding the Gateway API CRD YAML files (one `crd_<plural>.yaml` per kind)."""
+
+# API groups whose objects are not in the core schema and are not Gateway API either.
+_SKIP_GROUPS = ("kind.x-k8s.io", "kubeproxy.config.k8s.io", "kubeadm.k8s.io")
+
+Rule = Callable[[Course], Iterator[Problem]]
+EXTRA_RULES: list[Rule] = []
+"""Rules added by other packages (checks registry, labs) without lint importing them."""
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """The outcome of linting a course."""
+
+    problems: list[Problem]
+    notes: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+
+def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
+    """Every problem in the course, sorted by file and line."""
+    notes: list[str] = []
+    problems = list(course.problems)
+    problems += _links(course)
+    for lesson in course.lessons:
+        problems += _yaml_questions(lesson)
+    validator = ManifestValidator() if schemas else None
+    if validator is not None:
+        notes += validator.notes
+        for path, line, doc in _all_manifests(course, problems):
+            problems += [Problem(path, line, msg) for msg in validator.validate(doc)]
+    for rule in EXTRA_RULES:
+        problems += rule(course)
+    return LintReport(sorted(set(problems), key=_sort_key), notes)
+
+
+def _sort_key(problem: Problem) -> tuple[str, int, str]:
+    return (str(problem.file), problem.line or 0, problem.message)
+
+
+# -- links between files ------------------------------------------------------------------
+
+
+def _links(course: Course) -> Iterator[Problem]:
+    lab_ids = {lab.id for lab in course.labs}
+    for lesson in course.lessons:
+        if lesson.quiz_path is None:
+            yield Problem(lesson.path, 1, "lesson has no quiz.yaml beside it")
+        for lab_id in lesson.meta.labs:
+            if lab_id not in lab_ids:
+                yield Problem(lesson.path, _front_line(lesson, "labs"), f"lab {lab_id!r} does not exist")
+    for lab in course.labs:
+        lesson = course.lesson(lab.spec.lesson)
+        if lesson is None:
+            yield Problem(lab.path, _key_line(lab.path, "lesson"), f"lesson {lab.spec.lesson!r} does not exist")
+        elif lab.id not in lesson.meta.labs:
+            yield Problem(
+                lesson.path, _front_line(lesson, "labs"), f"lesson does not link its lab {lab.id!r}"
+            )
+        for folder in (lab.start_dir, lab.solution_dir):
+            if not folder.is_dir() or not any(folder.glob("*.yaml")):
+                yield Problem(lab.path, None, f"lab needs YAML manifests in {folder.name}/")
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def _front_line(lesson: Lesson, key: str) -> int | None:
+    return _key_line(lesson.path, key)
+
+
+# -- YAML questions -----------------------------------------------------------------------
+
+
+def _yaml_questions(lesson: Lesson) -> Iterator[Problem]:
+    from tutor.quiz.grading import grade
+
+    if lesson.quiz is None or lesson.quiz_path is None:
+        return
+    for question in lesson.quiz.questions:
+        if not isinstance(question, YamlQuestion):
+            continue
+        line = _question_line(lesson.quiz_path, question.id)
+        result = grade(question, question.solution)
+        if not result.correct:
+            detail = "; ".join(result.feedback)
+            yield Problem(lesson.quiz_path, line, f"{question.id}: solution fails its own expectations: {detail}")
+        if question.given.strip():
+            given = grade(question, question.given)
+            if given.correct:
+                yield Problem(lesson.quiz_path, line, f"{question.id}: the given manifest already passes")
+
+
+def _question_line(path: Path, question_id: str) -> int | None:
+    pattern = re.compile(rf"^\s*-?\s*id:\s*['\"]?{re.escape(question_id)}['\"]?\s*$")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+# -- manifests ----------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^```ya?ml\s*$(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+def _all_manifests(course: Course, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+    """Every Kubernetes object in lesson code blocks, quiz solutions and lab folders."""
+    for lesson in course.lessons:
+        text = lesson.path.read_text(encoding="utf-8")
+        for match in _FENCE.finditer(text):
+            first = text.count("\n", 0, match.start(1)) + 1
+            yield from _documents(lesson.path, match.group(1), first, problems)
+        if lesson.quiz is not None and lesson.quiz_path is not None:
+            for question in lesson.quiz.questions:
+                if isinstance(question, YamlQuestion):
+                    line = _question_line(lesson.quiz_path, question.id) or 1
+                    for doc in _docs_quietly(question.solution):
+                        yield lesson.quiz_path, line, doc
+    for lab in course.labs:
+        yield from _lab_manifests(lab, problems)
+
+
+def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+    for folder in (lab.start_dir, lab.solution_dir):
+        for path in sorted(folder.glob("*.y*ml")):
+            yield from _documents(path, path.read_text(encoding="utf-8"), 1, problems)
+
+
+def _documents(path: Path, text: str, first_line: int, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+    try:
+        documents = parse_yaml_documents(text)
+    except YamlSyntaxError as exc:
+        line = first_line + exc.line - 1 if exc.line else first_line
+        problems.append(Problem(path, line, exc.message))
+        return
+    for doc, line in documents:
+        if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+            yield path, first_line + line - 1, doc
+
+
+def _docs_quietly(text: str) -> list[Any]:
+    try:
+        return [doc for doc, _ in parse_yaml_documents(text) if isinstance(doc, dict)]
+    except YamlSyntaxError:
+        return []
+
+
+class ManifestValidator:
+    """Validates Kubernetes objects against the schema of the pinned version."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        try:
+            import kubernetes_validate  # noqa: F401
+        except ImportError:
+            self._core = False
+            self.notes.append(
+                "Kubernetes schema validation skipped: install the `kubernetes-validate` "
+                "package (pip install -e '.[test]')."
+            )
+        else:
+            self._core = True
+        self._gateway_dir = gateway_schema_dir()
+        if self._gateway_dir is None:
+            self.notes.append(
+                f"Gateway API schema validation skipped: set {GATEWAY_SCHEMAS_ENV} to the "
+                "folder with the Gateway API CRDs."
+            )
+
+    def validate(self, doc: dict[str, Any]) -> list[str]:
+        """Messages for everything wrong with one object; empty when it is valid."""
+        api_version = str(doc.get("apiVersion", ""))
+        kind = str(doc.get("kind", ""))
+        group = api_version.split("/")[0] if "/" in api_version else ""
+        if group in _SKIP_GROUPS:
+            return []
+        if group == GATEWAY_GROUP:
+            return self._gateway(doc, kind, api_version)
+        if not self._core:
+            return []
+        import kubernetes_validate
+
+        name = f"{kind} {doc.get('metadata', {}).get('name', '?')}"
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.path)
+            return [f"{name}: {where + ': ' if where else ''}{exc.message}"]
+        except kubernetes_validate.SchemaNotFoundError:
+            return [f"{name}: unknown kind {kind!r} in {api_version!r} for Kubernetes {KUBERNETES_VERSION}"]
+        return []
+
+    def _gateway(self, doc: dict[str, Any], kind: str, api_version: str) -> list[str]:
+        if self._gateway_dir is None:
+            return []
+        schema = gateway_schema(self._gateway_dir, kind, api_version.split("/")[-1])
+        name = f"{kind} {doc.get('metadata', {}).get('name', '?')}"
+        if schema is None:
+            return [f"{name}: no Gateway API schema for {kind} {api_version}"]
+        import jsonschema
+
+        messages = []
+        for error in jsonschema.Draft7Validator(schema).iter_errors(doc):
+            where = ".".join(str(p) for p in error.absolute_path)
+            messages.append(f"{name}: {where + ': ' if where else ''}{error.message}")
+        return messages
+
+
+def gateway_schema_dir() -> Path | None:
+    """The folder of Gateway API CRDs: `$KUBE_TUTOR_GATEWAY_SCHEMAS`, else `../shared/schemas`."""
+    configured = os.environ.get(GATEWAY_SCHEMAS_ENV)
+    candidates = [Path(configured)] if configured else []
+    checkout = Path(__file__).resolve().parents[2]
+    candidates.append(checkout.parent / "shared" / "schemas" / "gateway-api-v1.6.1")
+    return next((c for c in candidates if (c / "crd_gateways.yaml").is_file()), None)
+
+
+@cache
+def gateway_schema(folder: Path, kind: str, version: str) -> dict[str, Any] | None:
+    """The openAPIV3Schema of a Gateway API kind and version, from its CRD file."""
+    import yaml
+
+    for path in folder.glob("crd_*.yaml"):
+        crd = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if crd.get("spec", {}).get("names", {}).get("kind") != kind:
+            continue
+        for served in crd["spec"]["versions"]:
+            if served["name"] == version:
+                schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]
+                return schema
+    return None

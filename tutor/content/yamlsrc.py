@@ -1,0 +1,116 @@
+"""YAML parsing that can say on which line a value lives.
+
+Parsing takes the fast C loader; only when something is wrong do we compose the node tree
+again to map a location (keys and indexes) back to a line number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:  # the C loader is several times faster; fall back when libyaml is missing
+    from yaml import CSafeLoader as FastLoader
+except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
+    from yaml import SafeLoader as FastLoader  # type: ignore[assignment]
+
+
+class YamlSyntaxError(ValueError):
+    """The text is not valid YAML; `line` is 1-based."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class YamlSource:
+    """Parsed YAML text that remembers its source for line look-ups."""
+
+    text: str
+    data: Any
+    line_offset: int = 0
+    """Lines before the YAML in its file (e.g. the `---` opening Markdown front matter)."""
+
+    def line_of(self, loc: Iterable[int | str]) -> int | None:
+        """The 1-based file line of the value at `loc` (keys and list indexes).
+
+        Location parts that do not name a key or index (pydantic adds the tag of a
+        discriminated union, for example) are skipped; the deepest node reached wins.
+        """
+        try:
+            node = yaml.compose(self.text, Loader=FastLoader)
+        except yaml.YAMLError:
+            return None
+        if node is None:
+            return self.line_offset + 1
+        best = node.start_mark.line
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                continue
+            node = child
+            best = node.start_mark.line
+        return self.line_offset + best + 1
+
+
+def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                # Point at the key when the value is a block: that is where the eye goes.
+                return value if isinstance(value, yaml.ScalarNode) else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        return node.value[part] if 0 <= part < len(node.value) else None
+    return None
+
+
+def parse_yaml(text: str, line_offset: int = 0) -> YamlSource:
+    """Parse one YAML document, raising `YamlSyntaxError` with the file line on bad input."""
+    try:
+        data = yaml.load(text, Loader=FastLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = line_offset + mark.line + 1 if mark is not None else None
+        return _raise(exc, line)
+    except yaml.YAMLError as exc:
+        return _raise(exc, None)
+    return YamlSource(text=text, data=data, line_offset=line_offset)
+
+
+def parse_yaml_documents(text: str) -> list[tuple[Any, int]]:
+    """Parse a multi-document YAML stream into (document, 1-based first line) pairs.
+
+    Empty documents are dropped. Raises `YamlSyntaxError` with the line of the first error.
+    """
+    try:
+        nodes = list(yaml.compose_all(text, Loader=FastLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return _raise(exc, mark.line + 1 if mark is not None else None)
+    except yaml.YAMLError as exc:
+        return _raise(exc, None)
+    docs: list[tuple[Any, int]] = []
+    loader = FastLoader("")
+    try:
+        for node in nodes:
+            if node is None:
+                continue
+            data = loader.construct_document(node)
+            if data is not None:
+                docs.append((data, node.start_mark.line + 1))
+    except yaml.YAMLError as exc:  # e.g. a tag the safe loader refuses
+        return _raise(exc, None)
+    finally:
+        loader.dispose()
+    return docs
+
+
+def _raise(exc: yaml.YAMLError, line: int | None) -> Any:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    raise YamlSyntaxError(f"YAML syntax error: {problem}", line) from exc

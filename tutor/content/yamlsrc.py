@@ -50,23 +50,29 @@ class YamlSource:
             return self.line_offset + 1
         best = node.start_mark.line
         for part in loc:
-            child = _child(node, part)
-            if child is None:
+            step = _child(node, part)
+            if step is None:
                 continue
-            node = child
-            best = node.start_mark.line
+            node, best = step
         return self.line_offset + best + 1
 
 
-def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
+def _child(node: yaml.Node, part: int | str) -> tuple[yaml.Node, int] | None:
+    """The child node for a key or index, and the line to report for it (0-based).
+
+    For a mapping value that is a block, the key's line is reported: that is where the eye
+    goes when reading the file.
+    """
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                # Point at the key when the value is a block: that is where the eye goes.
-                return value if isinstance(value, yaml.ScalarNode) else key
+                line = value.start_mark.line if isinstance(value, yaml.ScalarNode) else key.start_mark.line
+                return value, line
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        return node.value[part] if 0 <= part < len(node.value) else None
+        if 0 <= part < len(node.value):
+            child = node.value[part]
+            return child, child.start_mark.line
     return None
 
 

@@ -1,0 +1,1 @@
+"""Practice clusters: the `Cluster` protocol and its backends (simulator, kind, context)."""

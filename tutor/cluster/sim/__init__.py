@@ -1,0 +1,1 @@
+"""The embedded simulated cluster: admission, controllers, object store and data plane."""

@@ -153,6 +153,9 @@ class ProbeAttempt:
     """DNS answers: addresses, or `priority weight port target` for SRV, or CNAME targets."""
     detail: str = ""
     """Anything else worth showing (the command run, the resolved address)."""
+    source_ip: str | None = None
+    """The address the request left from (the probe Pod's IP, the host's address), so a
+    check can tell whether the backend saw the original client."""
 
 
 @dataclass(frozen=True)

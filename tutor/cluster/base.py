@@ -55,10 +55,21 @@ class InvalidObjectError(ClusterError):
     reason = "invalid"
 
     def __init__(
-        self, message: str, problems: Sequence[FieldProblem] = (), *, hint: str = ""
+        self,
+        message: str,
+        problems: Sequence[FieldProblem] = (),
+        *,
+        hint: str = "",
+        kind: str | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.problems = list(problems)
+        self.kind = kind
+        """Kind of the object that was refused (when known), so the caller can point at
+        the right document in the learner's files."""
+        self.name = name
+        """Name of the object that was refused (when known)."""
 
 
 class ConflictError(ClusterError):

@@ -59,7 +59,9 @@ def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
     validator = ManifestValidator() if schemas else None
     if validator is not None:
         notes += validator.notes
-        for path, line, doc in _all_manifests(course, problems):
+    # Walk the manifests even without schemas: a YAML syntax error is a problem either way.
+    for path, line, doc in _all_manifests(course, problems):
+        if validator is not None:
             problems += [Problem(path, line, msg) for msg in validator.validate(doc)]
     for rule in EXTRA_RULES:
         problems += rule(course)
@@ -82,12 +84,12 @@ def _links(course: Course) -> Iterator[Problem]:
             if lab_id not in lab_ids:
                 yield Problem(lesson.path, _front_line(lesson, "labs"), f"lab {lab_id!r} does not exist")
     for lab in course.labs:
-        lesson = course.lesson(lab.spec.lesson)
-        if lesson is None:
+        practised = course.lesson(lab.spec.lesson)
+        if practised is None:
             yield Problem(lab.path, _key_line(lab.path, "lesson"), f"lesson {lab.spec.lesson!r} does not exist")
-        elif lab.id not in lesson.meta.labs:
+        elif lab.id not in practised.meta.labs:
             yield Problem(
-                lesson.path, _front_line(lesson, "labs"), f"lesson does not link its lab {lab.id!r}"
+                practised.path, _front_line(practised, "labs"), f"lesson does not link its lab {lab.id!r}"
             )
         for folder in (lab.start_dir, lab.solution_dir):
             if not folder.is_dir() or not any(folder.glob("*.yaml")):
@@ -160,7 +162,13 @@ def _all_manifests(course: Course, problems: list[Problem]) -> Iterator[tuple[Pa
 def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
     for folder in (lab.start_dir, lab.solution_dir):
         for path in sorted(folder.glob("*.y*ml")):
-            yield from _documents(path, path.read_text(encoding="utf-8"), 1, problems)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                line = exc.object[: exc.start].count(b"\n") + 1
+                problems.append(Problem(path, line, "not UTF-8 text; save the file as UTF-8"))
+                continue
+            yield from _documents(path, text, 1, problems)
 
 
 def _documents(path: Path, text: str, first_line: int, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:

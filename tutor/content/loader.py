@@ -6,6 +6,8 @@ problems (file, line, message) are kept on the `Course` for the app and `kube-tu
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +126,15 @@ def default_roots() -> list[Path]:
     return [package / "_course"]
 
 
+NO_BUILTIN_ENV = "KUBE_TUTOR_NO_BUILTIN"
+"""When set (to anything but `0`), only `--content` packs load: for tests and instructors."""
+
+
 def load_course(extra_roots: Iterable[Path] = (), *, builtin: bool = True) -> Course:
-    """Load the built-in course (unless `builtin` is false) and any extra course packs."""
+    """Load the built-in course (unless `builtin` is false or `$KUBE_TUTOR_NO_BUILTIN` is
+    set) and any extra course packs."""
+    if os.environ.get(NO_BUILTIN_ENV, "0") not in ("", "0"):
+        builtin = False
     roots = (default_roots() if builtin else []) + [Path(root) for root in extra_roots]
     course = Course(roots=roots)
     for root in roots:
@@ -158,7 +167,8 @@ def _load_lessons(parent: Path, course: Course) -> None:
         if lesson is None:
             continue
         if course.lesson(lesson.id) is not None:
-            course.problems.append(Problem(path, 1, f"lesson id {lesson.id!r} is used twice"))
+            line = _id_line(path)
+            course.problems.append(Problem(path, line, f"lesson id {lesson.id!r} is used twice"))
             continue
         quiz_path = folder / "quiz.yaml"
         if quiz_path.is_file():
@@ -185,9 +195,8 @@ def _load_lesson(path: Path, problems: list[Problem]) -> Lesson | None:
     if meta is None:
         return None
     if meta.id != path.parent.name:
-        problems.append(
-            Problem(path, 2, f"id {meta.id!r} must equal the folder name {path.parent.name!r}")
-        )
+        message = f"id {meta.id!r} must equal the folder name {path.parent.name!r}"
+        problems.append(Problem(path, _id_line(path), message))
         return None
     if not body.strip():
         problems.append(Problem(path, end + 2, "lesson has no body after the front matter"))
@@ -205,12 +214,12 @@ def _load_labs(parent: Path, course: Course) -> None:
         if spec is None:
             continue
         if spec.id != folder.name:
-            course.problems.append(
-                Problem(path, 1, f"id {spec.id!r} must equal the folder name {folder.name!r}")
-            )
+            message = f"id {spec.id!r} must equal the folder name {folder.name!r}"
+            course.problems.append(Problem(path, _id_line(path), message))
             continue
         if course.lab(spec.id) is not None:
-            course.problems.append(Problem(path, 1, f"lab id {spec.id!r} is used twice"))
+            line = _id_line(path)
+            course.problems.append(Problem(path, line, f"lab id {spec.id!r} is used twice"))
             continue
         course.labs.append(Lab(spec=spec, path=path))
 
@@ -218,9 +227,24 @@ def _load_labs(parent: Path, course: Course) -> None:
 def _read(path: Path, problems: list[Problem]) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        byte = exc.object[exc.start]
+        message = f"byte 0x{byte:02x} is not UTF-8 text; save the file as UTF-8"
+        problems.append(Problem(path, line, message))
+        return None
+    except OSError as exc:
         problems.append(Problem(path, None, f"cannot read file: {exc}"))
         return None
+
+
+_ID_KEY = re.compile(r"id\s*:")
+
+
+def _id_line(path: Path) -> int:
+    """The line of the top-level `id:` key of a file that loaded (1 when not found)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((n for n, line in enumerate(lines, 1) if _ID_KEY.match(line)), 1)
 
 
 def _load_model(path: Path, model: type[M], problems: list[Problem]) -> M | None:
@@ -264,9 +288,11 @@ def _describe(loc: tuple[Any, ...], error: Any) -> str:
     elif error["type"] == "missing":
         message = "required key is missing"
     elif error["type"] == "union_tag_invalid":
-        message = f"unknown type {error['input'].get('type')!r}" if isinstance(
-            error.get("input"), dict
-        ) else message
+        message = (
+            f"unknown type {error['input'].get('type')!r}"
+            if isinstance(error.get("input"), dict)
+            else message
+        )
     return f"{where}: {message}" if where else message
 
 

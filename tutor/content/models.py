@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = r"^[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*$"
 """Lesson and lab ids are their folder names: two digits, a dash, a kebab-case slug."""
@@ -91,12 +98,14 @@ class ChoiceQuestionBase(QuestionBase):
                 raise ValueError(f"choice key {key!r} must be a short lower-case word")
         return value
 
-    @model_validator(mode="after")
-    def _why_keys(self) -> ChoiceQuestionBase:
-        unknown = sorted(set(self.why) - set(self.choices))
+    @field_validator("why")
+    @classmethod
+    def _why_keys(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # A field validator (not a model validator) so the error points at the `why` line.
+        unknown = sorted(set(value) - set(info.data.get("choices", value)))
         if unknown:
             raise ValueError(f"`why` names choices that do not exist: {', '.join(unknown)}")
-        return self
+        return value
 
 
 class SingleQuestion(ChoiceQuestionBase):
@@ -106,11 +115,13 @@ class SingleQuestion(ChoiceQuestionBase):
     answer: str
     """The key of the one right choice."""
 
-    @model_validator(mode="after")
-    def _answer_is_a_choice(self) -> SingleQuestion:
-        if self.answer not in self.choices:
-            raise ValueError(f"answer {self.answer!r} is not one of the choices")
-        return self
+    @field_validator("answer")
+    @classmethod
+    def _answer_is_a_choice(cls, value: str, info: ValidationInfo) -> str:
+        choices = info.data.get("choices")
+        if choices is not None and value not in choices:
+            raise ValueError(f"answer {value!r} is not one of the choices")
+        return value
 
 
 class MultiQuestion(ChoiceQuestionBase):
@@ -120,14 +131,16 @@ class MultiQuestion(ChoiceQuestionBase):
     answer: list[str] = Field(min_length=1)
     """The keys of all right choices."""
 
-    @model_validator(mode="after")
-    def _answers_are_choices(self) -> MultiQuestion:
-        unknown = [key for key in self.answer if key not in self.choices]
+    @field_validator("answer")
+    @classmethod
+    def _answers_are_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        choices = info.data.get("choices")
+        unknown = [key for key in value if choices is not None and key not in choices]
         if unknown:
             raise ValueError(f"answer names choices that do not exist: {', '.join(unknown)}")
-        if len(set(self.answer)) != len(self.answer):
+        if len(set(value)) != len(value):
             raise ValueError("answer lists a choice twice")
-        return self
+        return value
 
 
 class TrueFalseQuestion(QuestionBase):

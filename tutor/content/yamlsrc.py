@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -16,6 +16,9 @@ try:  # the C loader is several times faster; fall back when libyaml is missing
     from yaml import CSafeLoader as FastLoader
 except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
     from yaml import SafeLoader as FastLoader  # type: ignore[assignment]
+
+
+__all__ = ["FastLoader", "YamlSource", "YamlSyntaxError", "parse_yaml", "parse_yaml_documents"]
 
 
 class YamlSyntaxError(ValueError):
@@ -66,13 +69,20 @@ def _child(node: yaml.Node, part: int | str) -> tuple[yaml.Node, int] | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                line = value.start_mark.line if isinstance(value, yaml.ScalarNode) else key.start_mark.line
+                line = (
+                    value.start_mark.line
+                    if isinstance(value, yaml.ScalarNode)
+                    else key.start_mark.line
+                )
                 return value, line
         return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            child = node.value[part]
-            return child, child.start_mark.line
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        child = node.value[part]
+        return child, child.start_mark.line
     return None
 
 
@@ -81,11 +91,9 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlSource:
     try:
         data = yaml.load(text, Loader=FastLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = line_offset + mark.line + 1 if mark is not None else None
-        return _raise(exc, line)
+        return _raise(exc, line_offset)
     except yaml.YAMLError as exc:
-        return _raise(exc, None)
+        return _raise(exc, line_offset)
     return YamlSource(text=text, data=data, line_offset=line_offset)
 
 
@@ -96,11 +104,8 @@ def parse_yaml_documents(text: str) -> list[tuple[Any, int]]:
     """
     try:
         nodes = list(yaml.compose_all(text, Loader=FastLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return _raise(exc, mark.line + 1 if mark is not None else None)
     except yaml.YAMLError as exc:
-        return _raise(exc, None)
+        return _raise(exc, 0)
     docs: list[tuple[Any, int]] = []
     loader = FastLoader("")
     try:
@@ -111,12 +116,24 @@ def parse_yaml_documents(text: str) -> list[tuple[Any, int]]:
             if data is not None:
                 docs.append((data, node.start_mark.line + 1))
     except yaml.YAMLError as exc:  # e.g. a tag the safe loader refuses
-        return _raise(exc, None)
+        return _raise(exc, 0)
     finally:
         loader.dispose()
     return docs
 
 
-def _raise(exc: yaml.YAMLError, line: int | None) -> Any:
+def _raise(exc: yaml.YAMLError, line_offset: int) -> NoReturn:
+    """Raise `YamlSyntaxError` with the file line where PyYAML noticed the problem.
+
+    That line can be after the actual mistake (an unclosed bracket is noticed on a later
+    line), so the line where the enclosing construct started is named in the message too.
+    """
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = line_offset + mark.line + 1 if mark is not None else None
+        context = exc.context_mark
+        if exc.context and context is not None and line_offset + context.line + 1 != line:
+            problem += f" (see line {line_offset + context.line + 1}: {exc.context})"
     raise YamlSyntaxError(f"YAML syntax error: {problem}", line) from exc

@@ -8,7 +8,6 @@ and a fresh store starts, with a message saying where the old file went.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -57,13 +56,10 @@ _MIGRATIONS: dict[int, str] = {
 
 
 def default_path() -> Path:
-    """`progress.db` in the user data dir, or under `$KUBE_TUTOR_HOME` when set."""
-    home = os.environ.get("KUBE_TUTOR_HOME")
-    if home:
-        return Path(home) / "progress.db"
-    from platformdirs import user_data_dir
+    """`progress.db` in the user data dir (or under `$KUBE_TUTOR_HOME` when set)."""
+    from tutor.core.dirs import data_dir
 
-    return Path(user_data_dir("kube-tutor", appauthor=False)) / "progress.db"
+    return data_dir() / "progress.db"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,172 @@
+"""`kube-tutor lab start|check|hint|reset|solve|apply|watch ID`: labs from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.labs.session import ApplyReport, LabResult, LabSession
+
+ACTIONS = ("start", "apply", "check", "hint", "reset", "solve", "watch")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `lab` command."""
+    from tutor.cli import add_global_options
+
+    p = sub.add_parser("lab", help="work on a lab: start, apply, check, hint, reset, solve, watch")
+    p.add_argument("action", choices=ACTIONS)
+    p.add_argument("id", help="lab id or its number")
+    add_backend_options(p)
+    p.add_argument("--json", action="store_true", help="check: print the result document")
+    p.add_argument(
+        "--wait", type=float, default=None, help="check: seconds to wait for pending checks"
+    )
+    p.add_argument("--check", dest="check_id", help="hint: the check to get a hint for")
+    add_global_options(p)
+    p.set_defaults(handler=cmd_lab)
+
+
+def add_backend_options(p: argparse.ArgumentParser) -> None:
+    """`--backend`, `--context` and `--namespace-prefix` (shared with `trace`)."""
+    p.add_argument(
+        "--backend",
+        choices=["sim", "kind", "context"],
+        default=None,
+        help="practice cluster (default: kind when it is up, else the simulator)",
+    )
+    p.add_argument("--context", help="with --backend context: the kubeconfig context to use")
+    p.add_argument(
+        "--namespace-prefix", help="with --backend context: prefix for your lab namespaces"
+    )
+
+
+def open_session(args: argparse.Namespace) -> LabSession | None:
+    """Find the lab and open a session on the chosen backend; print why not on failure."""
+    from tutor.cli.course import load
+    from tutor.cluster.base import ClusterError
+    from tutor.labs.backends import open_backend
+    from tutor.labs.session import LabSession
+    from tutor.progress.store import ProgressStore
+
+    course = load(args)
+    lab = next(
+        (
+            lab
+            for lab in course.labs
+            if args.id in (lab.id, lab.id.split("-", 1)[0])
+            or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
+        ),
+        None,
+    )
+    if lab is None:
+        print(f"kube-tutor: no lab {args.id!r}; see `kube-tutor list labs`.", file=sys.stderr)
+        return None
+    try:
+        cluster = open_backend(args.backend, args.context, args.namespace_prefix)
+    except ClusterError as exc:
+        print(f"kube-tutor: {exc}", file=sys.stderr)
+        return None
+    return LabSession(lab, cluster, store=ProgressStore(), prefix=args.namespace_prefix)
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Run one lab action; exit 0 when it succeeded (check: all passed), 1 otherwise."""
+    from tutor.cluster.base import ClusterError
+
+    session = open_session(args)
+    if session is None:
+        return 2
+    try:
+        return _run(args, session)
+    except ClusterError as exc:
+        print(f"kube-tutor: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, session: LabSession) -> int:
+    if args.action in ("start", "apply", "reset", "solve"):
+        if args.action == "start":
+            report = session.start()
+        elif args.action == "apply":
+            report = session.apply()
+        elif args.action == "reset":
+            report = session.reset()
+        else:
+            report = session.solve()
+        print_report(report, session)
+        if args.action == "start" and report.ok:
+            print(f"\n{session.lab.spec.title}\n\n{session.lab.spec.task.strip()}")
+        return 0 if report.ok else 1
+    if args.action == "check":
+        wait = (
+            args.wait
+            if args.wait is not None
+            else (0.0 if session.cluster.backend == "sim" else 30.0)
+        )
+        result = session.check(wait=wait)
+        if args.json:
+            print(json.dumps(result.to_json(), indent=2))
+        else:
+            print_result(result)
+        return 0 if result.passed else 1
+    if args.action == "hint":
+        hint = session.hint(args.check_id)
+        if hint is None:
+            print(
+                "No hint needed: every check with hints passes."
+                if args.check_id is None
+                else f"No hints for check {args.check_id!r}."
+            )
+            return 0
+        print(f"Hint {hint.tier}/{hint.tiers} for check {hint.check_id}:\n{hint.text.strip()}")
+        return 0
+    for report, result in session.watch():  # watch: until Ctrl-C
+        if report is not None:
+            print_report(report, session)
+        print_result(result)
+        print("-- watching the workspace for saves (Ctrl-C to stop) --")
+    return 0
+
+
+def print_report(report: ApplyReport, session: LabSession) -> None:
+    """Show what an apply did, or every problem with file and line."""
+    if report.ok:
+        for item in report.applied:
+            print(f"{item.kind} {item.name} {item.action}")
+        print(
+            f"Applied to namespace {session.namespace} on {session.cluster.backend}. "
+            f"Workspace: {session.workspace}"
+        )
+        return
+    print("Nothing was applied:", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    if report.error and not report.problems:
+        print(f"  {report.error}", file=sys.stderr)
+
+
+def print_result(result: LabResult) -> None:
+    """One line per check with its state in words, then the reasons for failures."""
+    marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
+    for verdict in result.verdicts:
+        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
+        if not verdict.passed:
+            print(f"       {verdict.message}")
+            if verdict.progress:
+                print(f"       progress: {verdict.progress}")
+            for diagnosis in verdict.diagnoses:
+                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
+                for line in diagnosis.evidence:
+                    print(f"         - {line}")
+            for line in verdict.evidence[:4]:
+                print(f"         > {line}")
+    done = sum(v.passed for v in result.verdicts)
+    print(
+        f"{done}/{len(result.verdicts)} checks pass ({result.seconds * 1000:.0f} ms on {result.backend})."
+    )
+    if not result.passed:
+        print(f"Stuck? `kube-tutor lab hint {result.lab_id}`")

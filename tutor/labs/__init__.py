@@ -1,0 +1,1 @@
+"""Labs: a learner's workspace applied to a practice cluster, checked, hinted, reset, solved."""

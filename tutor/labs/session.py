@@ -1,0 +1,334 @@
+"""A lab in progress: start, apply, check, hint, reset, solve and watch.
+
+The same `LabSession` serves the CLI, the app and `lint --prove`, on every backend. On the
+simulator, which lives only as long as the process, the session keeps a journal of what was
+applied so that the next `kube-tutor lab check` (a new process) sees the same cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.checks.context import CheckContext
+from tutor.checks.registry import run_check
+from tutor.checks.verdict import Status, Verdict
+from tutor.cluster.base import (
+    LAB_LABEL,
+    MANAGED_LABEL,
+    MANAGED_VALUE,
+    ApplyResult,
+    Cluster,
+    ClusterError,
+    InvalidObjectError,
+    Obj,
+)
+from tutor.content.loader import Lab, Problem
+from tutor.core.dirs import data_dir
+from tutor.labs.workspace import (
+    SourcedObject,
+    copy_manifests,
+    locate_refusal,
+    read_manifests,
+    workspace_root,
+)
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did, or why nothing was applied."""
+
+    applied: list[ApplyResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    """A cluster-level failure (unreachable, forbidden) in plain words."""
+
+    @property
+    def ok(self) -> bool:
+        """True when everything was applied."""
+        return not self.problems and self.error is None
+
+
+@dataclass
+class LabResult:
+    """One round of checks."""
+
+    lab_id: str
+    backend: str
+    verdicts: list[Verdict]
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(v.status is Status.PASS for v in self.verdicts)
+
+    @property
+    def pending(self) -> bool:
+        """True when no check failed and some are still converging."""
+        return not any(v.status is Status.FAIL for v in self.verdicts) and any(
+            v.status is Status.PENDING for v in self.verdicts
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable result document of `lab check --json`."""
+        return {
+            "lab": self.lab_id,
+            "backend": self.backend,
+            "passed": self.passed,
+            "checks": [v.to_json() for v in self.verdicts],
+        }
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A hint shown to the learner."""
+
+    check_id: str
+    tier: int
+    """1-based."""
+    tiers: int
+    text: str
+
+
+def lab_namespaces(lab: Lab, prefix: str | None = None) -> tuple[str, dict[str, str]]:
+    """The lab's main namespace and the mapping of names in its manifests to real names.
+
+    Without a prefix, names are used as written and the main namespace is `kt-<lab id>`.
+    In classroom mode every namespace gets the learner's prefix.
+    """
+    main = f"kt-{lab.id}"
+    mapping = {name: name for name in lab.spec.namespaces}
+    if prefix:
+        mapping = {name: f"{prefix}-{name}" for name in lab.spec.namespaces}
+        return f"{prefix}-{main}", mapping
+    return main, mapping
+
+
+_NAMESPACE_FIELDS = (
+    ("HTTPRoute", ("spec", "parentRefs")),
+    ("GRPCRoute", ("spec", "parentRefs")),
+)
+
+
+def localise(obj: Obj, mapping: dict[str, str]) -> Obj:
+    """Rewrite the namespace names an object mentions (metadata, route parents and backends,
+    ReferenceGrant sources, listener namespace selectors) through `mapping`."""
+    if all(k == v for k, v in mapping.items()):
+        return obj
+    out: Obj = json.loads(json.dumps(obj))
+
+    def swap(holder: dict[str, Any], key: str) -> None:
+        value = holder.get(key)
+        if isinstance(value, str) and value in mapping:
+            holder[key] = mapping[value]
+
+    swap(out.setdefault("metadata", {}), "namespace")
+    spec = out.get("spec") or {}
+    for ref in spec.get("parentRefs") or []:
+        swap(ref, "namespace")
+    for rule in spec.get("rules") or []:
+        for ref in rule.get("backendRefs") or []:
+            swap(ref, "namespace")
+    for source in spec.get("from") or []:
+        swap(source, "namespace")
+    for listener in spec.get("listeners") or []:
+        selector = ((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get(
+            "selector"
+        ) or {}
+        swap(selector.get("matchLabels") or {}, "kubernetes.io/metadata.name")
+    return out
+
+
+class LabSession:
+    """A lab on one cluster: the learner's workspace, namespaces and check rounds."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        cluster: Cluster,
+        *,
+        store: Any = None,
+        prefix: str | None = None,
+        workspace: Path | None = None,
+    ) -> None:
+        self.lab = lab
+        self.cluster = cluster
+        self.store = store
+        """A `ProgressStore` (or None) where results and hints are recorded."""
+        self.namespace, self.namespaces = lab_namespaces(lab, prefix)
+        self.workspace = workspace or workspace_root() / lab.id
+        self._applied: list[Obj] = []
+        self._journal = data_dir() / "sim" / f"{lab.id}.json"
+        if cluster.backend == "sim":
+            self._replay()
+
+    # -- namespaces and journal ---------------------------------------------------------
+
+    @property
+    def all_namespaces(self) -> list[str]:
+        """Every namespace of the lab, the main one first."""
+        return [self.namespace, *self.namespaces.values()]
+
+    def _ensure_namespaces(self) -> None:
+        labels = {LAB_LABEL: self.lab.id, MANAGED_LABEL: MANAGED_VALUE}
+        for namespace in self.all_namespaces:
+            self.cluster.ensure_namespace(namespace, labels)
+
+    def _replay(self) -> None:
+        """Re-create the simulator state this lab had in an earlier process."""
+        if not self._journal.is_file():
+            return
+        try:
+            batches = json.loads(self._journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        self._ensure_namespaces()
+        for batch in batches:
+            try:
+                self.cluster.apply(batch, self.namespace)
+            except ClusterError:
+                continue
+            self._applied = batch
+
+    def _record(self, objects: list[Obj], *, fresh: bool = False) -> None:
+        if self.cluster.backend != "sim":
+            return
+        batches: list[list[Obj]] = []
+        if not fresh and self._journal.is_file():
+            try:
+                batches = json.loads(self._journal.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                batches = []
+        batches.append(objects)
+        self._journal.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(batches), encoding="utf-8")
+        tmp.replace(self._journal)  # atomic: a crash leaves the old journal or the new one
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, *, fresh: bool = False) -> ApplyReport:
+        """Set up the workspace (kept if it exists, unless `fresh`) and apply it."""
+        if fresh or not self.workspace.is_dir() or not any(self.workspace.iterdir()):
+            copy_manifests(self.lab.start_dir, self.workspace)
+        return self.apply()
+
+    def apply(self, folder: Path | None = None) -> ApplyReport:
+        """Apply the workspace (or `folder`). Any problem in any file: nothing is applied."""
+        allowed = set(self.all_namespaces) | set(self.namespaces)
+        read = read_manifests(folder or self.workspace, allowed)
+        if read.problems:
+            return ApplyReport(problems=read.problems)
+        objects = [localise(s.obj, self.namespaces) for s in read.objects]
+        try:
+            self._ensure_namespaces()
+            applied = self.cluster.apply(objects, self.namespace)
+        except InvalidObjectError as exc:
+            return ApplyReport(
+                problems=locate_refusal(exc, read.objects)
+                or [Problem(read.objects[0].file, None, str(exc))]
+            )
+        except ClusterError as exc:
+            return ApplyReport(problems=_conflict_problems(exc, read.objects), error=str(exc))
+        self._applied = objects
+        self._record(objects)
+        return ApplyReport(applied=applied)
+
+    def reset(self) -> ApplyReport:
+        """Back to the start: delete the lab's namespaces, restore start/ and apply it."""
+        for namespace in self.all_namespaces:
+            self.cluster.delete_namespace(namespace)
+        if self._journal.is_file():
+            self._journal.unlink()
+        self._applied = []
+        return self.start(fresh=True)
+
+    def solve(self) -> ApplyReport:
+        """Apply the reference solution (the workspace becomes a copy of it)."""
+        copy_manifests(self.lab.solution_dir, self.workspace)
+        return self.apply()
+
+    # -- checks and hints ---------------------------------------------------------------
+
+    def context(self) -> CheckContext:
+        """A fresh view of the cluster for one round of checks."""
+        return CheckContext(self.cluster, self.namespace, self.namespaces, tuple(self._applied))
+
+    def check(self, *, wait: float = 0.0, record: bool = True) -> LabResult:
+        """Run every check; while some are pending and `wait` allows, wait for the cluster."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + wait
+        while True:
+            ctx = self.context()
+            verdicts = [run_check(spec, ctx) for spec in self.lab.spec.checks]
+            result = LabResult(self.lab.id, self.cluster.backend, verdicts)
+            remaining = deadline - time.monotonic()
+            # The simulator converges at once: waiting would not change anything.
+            if not result.pending or remaining <= 0 or self.cluster.backend == "sim":
+                break
+            self.cluster.wait_for_change(self.namespace, min(remaining, 5.0))
+        result.seconds = time.perf_counter() - started
+        if record and self.store is not None:
+            self.store.record_lab(
+                self.lab.id, self.cluster.backend, result.passed, result.to_json()
+            )
+        return result
+
+    def hint(self, check_id: str | None = None, result: LabResult | None = None) -> Hint | None:
+        """The next hint tier for a check (default: the first check that does not pass)."""
+        if check_id is None:
+            result = result or self.check(record=False)
+            failing = [v.check_id for v in result.verdicts if v.status is not Status.PASS]
+            with_hints = {h.check for h in self.lab.spec.hints}
+            check_id = next((c for c in failing if c in with_hints), None)
+            if check_id is None:
+                return None
+        hints = next((h for h in self.lab.spec.hints if h.check == check_id), None)
+        if hints is None:
+            return None
+        used = self.store.hints_used(self.lab.id).get(check_id, 0) if self.store is not None else 0
+        tier = min(used + 1, len(hints.tiers))
+        if self.store is not None:
+            self.store.record_hint(self.lab.id, check_id, tier)
+        return Hint(check_id, tier, len(hints.tiers), hints.tiers[tier - 1])
+
+    def watch(
+        self, *, interval: float = 0.5, stop: Callable[[], bool] = lambda: False
+    ) -> Iterator[tuple[ApplyReport | None, LabResult]]:
+        """Re-apply when a workspace file is saved and re-check; yields after each round.
+
+        Polls file modification times (portable, no extra dependency); between saves it
+        re-checks when the cluster reports a change.
+        """
+        seen = self._mtimes()
+        yield None, self.check()
+        while not stop():
+            now = self._mtimes()
+            if now != seen:
+                seen = now
+                report = self.apply()
+                yield report, self.check(wait=5.0)
+            elif self.cluster.wait_for_change(self.namespace, interval):
+                yield None, self.check()
+            elif self.cluster.backend == "sim":
+                time.sleep(interval)
+
+    def _mtimes(self) -> dict[str, float]:
+        return {p.name: p.stat().st_mtime for p in self.workspace.glob("*.y*ml")}
+
+
+def _conflict_problems(exc: ClusterError, objects: list[SourcedObject]) -> list[Problem]:
+    """A 409 or other refusal, pointed at the first object it names, else the first file."""
+    if not objects:
+        return []
+    message = str(exc)
+    for source in objects:
+        name = source.obj.get("metadata", {}).get("name", "")
+        if name and name in message:
+            return [Problem(source.file, source.line, message)]
+    return [Problem(objects[0].file, objects[0].line, message)]

@@ -124,9 +124,9 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
             return 0
         print(f"Hint {hint.tier}/{hint.tiers} for check {hint.check_id}:\n{hint.text.strip()}")
         return 0
-    for report, result in session.watch():  # watch: until Ctrl-C
-        if report is not None:
-            print_report(report, session)
+    for applied, result in session.watch():  # watch: until Ctrl-C
+        if applied is not None:
+            print_report(applied, session)
         print_result(result)
         print("-- watching the workspace for saves (Ctrl-C to stop) --")
     return 0

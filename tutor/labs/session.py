@@ -163,6 +163,7 @@ class LabSession:
         self.namespace, self.namespaces = lab_namespaces(lab, prefix)
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []
+        self._intent: list[Obj] = []
         self._journal = data_dir() / "sim" / f"{lab.id}.json"
         if cluster.backend == "sim":
             self._replay()
@@ -225,6 +226,7 @@ class LabSession:
         if read.problems:
             return ApplyReport(problems=read.problems)
         objects = [localise(s.obj, self.namespaces) for s in read.objects]
+        self._intent = objects  # what the learner asked for, even if the cluster refuses it
         try:
             self._ensure_namespaces()
             applied = self.cluster.apply(objects, self.namespace)
@@ -239,17 +241,23 @@ class LabSession:
         self._record(objects)
         return ApplyReport(applied=applied)
 
-    def reset(self) -> ApplyReport:
-        """Back to the start: delete the lab's namespaces, restore start/ and apply it."""
+    def _clear(self) -> None:
+        """Delete the lab's namespaces (and the simulator journal)."""
         for namespace in self.all_namespaces:
             self.cluster.delete_namespace(namespace)
         if self._journal.is_file():
             self._journal.unlink()
         self._applied = []
+
+    def reset(self) -> ApplyReport:
+        """Back to the start: delete the lab's namespaces, restore start/ and apply it."""
+        self._clear()
         return self.start(fresh=True)
 
     def solve(self) -> ApplyReport:
-        """Apply the reference solution (the workspace becomes a copy of it)."""
+        """Apply the reference solution on clean namespaces (so immutable fields such as
+        clusterIP never block it); the workspace becomes a copy of the solution."""
+        self._clear()
         copy_manifests(self.lab.solution_dir, self.workspace)
         return self.apply()
 
@@ -257,7 +265,14 @@ class LabSession:
 
     def context(self) -> CheckContext:
         """A fresh view of the cluster for one round of checks."""
-        return CheckContext(self.cluster, self.namespace, self.namespaces, tuple(self._applied))
+        if not self._intent and self.workspace.is_dir():
+            # A new process (e.g. `lab check` after `lab apply`): the learner's intent is
+            # what the workspace says, even where the cluster refused it.
+            read = read_manifests(self.workspace, set(self.all_namespaces))
+            self._intent = [localise(s.obj, self.namespaces) for s in read.objects]
+        return CheckContext(
+            self.cluster, self.namespace, self.namespaces, tuple(self._intent or self._applied)
+        )
 
     def check(self, *, wait: float = 0.0, record: bool = True) -> LabResult:
         """Run every check; while some are pending and `wait` allows, wait for the cluster."""

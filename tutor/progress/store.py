@@ -104,6 +104,10 @@ class ProgressStore:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
             finally:
                 db.close()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
+                raise  # in use by another kube-tutor: a busy file is not a broken one
+            return "is not a database kube-tutor can read"
         except sqlite3.DatabaseError:
             return "is not a database kube-tutor can read"
         if version > SCHEMA_VERSION:

@@ -196,10 +196,11 @@ def check_expectation(manifest: Any, expectation: FieldExpectation) -> str | Non
 
 def same(value: Any, expected: Any) -> bool:
     """Equality that forgives YAML's number/string ambiguity (`"80"` vs `80`)."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        # Checked first: Python says `1 == True`, but YAML's `1` is not `true`.
+        return type(value) is type(expected) and value == expected
     if value == expected:
         return True
-    if isinstance(value, bool) or isinstance(expected, bool):
-        return False
     if isinstance(value, int | str) and isinstance(expected, int | str):
         return str(value) == str(expected)
     return False

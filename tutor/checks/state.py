@@ -247,7 +247,8 @@ class AllocationParams(Params):
     """`service_allocation`: what the API server allocated for a Service."""
 
     service: str
-    type: str | None = None
+    service_type: str | None = None
+    """The Service's `spec.type` (`type` names the check type, so it cannot be used here)."""
     cluster_ip_in: str | None = None
     headless: bool | None = None
     node_port: int | None = None
@@ -272,8 +273,8 @@ def service_allocation(p: AllocationParams, ctx: CheckContext) -> Outcome:
     spec = service.get("spec", {})
     problems: list[str] = []
     evidence = [f"type {spec.get('type', 'ClusterIP')}", f"clusterIP {spec.get('clusterIP')}"]
-    if p.type is not None and spec.get("type", "ClusterIP") != p.type:
-        problems.append(f"its type is {spec.get('type', 'ClusterIP')}, not {p.type}")
+    if p.service_type is not None and spec.get("type", "ClusterIP") != p.service_type:
+        problems.append(f"its type is {spec.get('type', 'ClusterIP')}, not {p.service_type}")
     if p.headless is not None and (spec.get("clusterIP") == "None") != p.headless:
         problems.append(
             "it is headless" if not p.headless else "it is not headless (clusterIP: None)"
@@ -351,7 +352,8 @@ class ConditionParams(Params):
 
     kind: str
     name: str
-    type: str
+    condition: str
+    """The condition type, e.g. `Accepted`, `Programmed`, `ResolvedRefs`."""
     status: str = "True"
     reason: str | None = None
     parent: str | None = None
@@ -365,7 +367,7 @@ class ConditionParams(Params):
     "condition",
     "state",
     ConditionParams,
-    describe=lambda p: f"{p.kind} {p.name} is {p.type}={p.status}",
+    describe=lambda p: f"{p.kind} {p.name} is {p.condition}={p.status}",
     diagnose=("route-not-attached", "backend-not-permitted"),
 )
 def condition(p: ConditionParams, ctx: CheckContext) -> Outcome:
@@ -379,16 +381,16 @@ def condition(p: ConditionParams, ctx: CheckContext) -> Outcome:
     if conditions is None:
         where = f"parent {p.parent}" if p.parent else f"listener {p.listener}"
         return Outcome.pending(f"{ref} has no status for {where} yet.")
-    found = next((c for c in conditions if c.get("type") == p.type), None)
+    found = next((c for c in conditions if c.get("type") == p.condition), None)
     if found is None:
-        return Outcome.pending(f"{ref} reports no {p.type} condition yet.")
-    shown = f"{p.type}={found.get('status')} ({found.get('reason', 'no reason')}): {found.get('message', '')}".rstrip(
+        return Outcome.pending(f"{ref} reports no {p.condition} condition yet.")
+    shown = f"{p.condition}={found.get('status')} ({found.get('reason', 'no reason')}): {found.get('message', '')}".rstrip(
         ": "
     )
     ok = found.get("status") == p.status and (p.reason is None or found.get("reason") == p.reason)
     if ok:
         return Outcome.passed(f"{ref}: {shown}.")
-    return Outcome.failed(f"{ref}: {shown}; expected {p.type}={p.status}.", shown)
+    return Outcome.failed(f"{ref}: {shown}; expected {p.condition}={p.status}.", shown)
 
 
 def _conditions(obj: Obj, p: ConditionParams) -> list[Obj] | None:

@@ -229,7 +229,8 @@ class DnsParams(TrafficParams):
     """`dns`: resolve a name from inside the cluster."""
 
     name: str
-    type: Literal["A", "AAAA", "SRV", "CNAME", "PTR"] = "A"
+    record: Literal["A", "AAAA", "SRV", "CNAME", "PTR"] = "A"
+    """The record type to ask for."""
     records: Count | None = None
     """How many records the answer must have."""
     contains: str | None = None
@@ -246,17 +247,17 @@ class DnsParams(TrafficParams):
     "dns",
     "traffic",
     DnsParams,
-    describe=lambda p: f"DNS {p.type} {p.name}",
+    describe=lambda p: f"DNS {p.record} {p.name}",
 )
 def dns(p: DnsParams, ctx: CheckContext) -> Outcome:
     """Judge a DNS answer."""
     from tutor.checks.state import pod_ready
 
-    result = _request(p, ctx, "dns", p.name, record_type=p.type)
+    result = _request(p, ctx, "dns", p.name, record_type=p.record)
     attempt = result.attempts[0]
     records = list(attempt.records)
     evidence = (
-        f"{p.type} {ctx.expand(p.name)} -> {', '.join(records) or attempt.error or 'no records'}",
+        f"{p.record} {ctx.expand(p.name)} -> {', '.join(records) or attempt.error or 'no records'}",
     )
     if p.nxdomain is not None:
         is_nx = attempt.error == "nxdomain"

@@ -30,7 +30,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        try:  # shorter, and clickable in most terminals and editors
+            shown = self.file.relative_to(Path.cwd())
+        except ValueError:
+            shown = self.file
+        where = f"{shown}:{self.line}" if self.line else str(shown)
         return f"{where}: {self.message}"
 
 

@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "tutor.cli.lab",
     "tutor.cli.cluster",
     "tutor.cli.trace",
+    "tutor.cli.schema",
 )
 
 

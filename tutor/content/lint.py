@@ -103,8 +103,9 @@ def _key_line(path: Path, key: str) -> int | None:
     return None
 
 
-def _front_line(lesson: Lesson, key: str) -> int | None:
-    return _key_line(lesson.path, key)
+def _front_line(lesson: Lesson, key: str) -> int:
+    # Without the key, point at the front matter's opening line: every problem gets a line.
+    return _key_line(lesson.path, key) or 1
 
 
 # -- YAML questions -----------------------------------------------------------------------

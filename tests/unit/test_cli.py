@@ -1,0 +1,294 @@
+"""The plain CLI on fixture packs: listing, reading, taking a quiz, exit codes, schemas."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tutor import __version__
+from tutor.cli import main
+from tutor.content.loader import load_course
+from tutor.content.models import OrderQuestion
+from tutor.progress.store import ProgressStore
+from tutor.quiz.grading import display_order
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data"
+GOOD = DATA / "good"
+
+
+@pytest.fixture(autouse=True)
+def only_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in course is written by others right now: load only the fixture packs."""
+    monkeypatch.setenv("KUBE_TUTOR_NO_BUILTIN", "1")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `kube-tutor ARGS` in-process; usage errors (SystemExit) become exit codes."""
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--version"], capsys)
+    assert (code, out) == (0, f"kube-tutor {__version__}\n")
+
+
+def test_version_as_a_process() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"kube-tutor {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("what", "ids"),
+    [
+        ("lessons", ["01-alpha", "02-beta"]),
+        ("labs", ["01-alpha-lab"]),
+        (
+            "questions",
+            ["q-single", "q-multi", "q-tf", "q-text", "q-order", "q-yaml", "q-predict", "only"],
+        ),
+    ],
+)
+def test_list_json(what: str, ids: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["list", what, "--json", "--content", str(GOOD)], capsys)
+    assert code == 0 and err == ""
+    rows = json.loads(out)
+    assert [row["id"] for row in rows] == ids
+
+
+def test_list_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["--content", str(GOOD), "list", "lessons", "--json"], capsys)
+    first = json.loads(out)[0]
+    assert first == {
+        "id": "01-alpha",
+        "title": "Alpha lesson",
+        "minutes": 5,
+        "kubernetes": "1.37",
+        "labs": ["01-alpha-lab"],
+        "questions": 7,
+        "tags": ["services"],
+    }
+    _, out, _ = run(["list", "labs", "--json", "--content", str(GOOD)], capsys)
+    assert json.loads(out)[0]["checks"] == ["endpoints"]
+    _, out, _ = run(["list", "questions", "--json", "--content", str(GOOD)], capsys)
+    assert {row["lesson"] for row in json.loads(out)} == {"01-alpha", "02-beta"}
+
+
+def test_list_text(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["list", "lessons", "--content", str(GOOD)], capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("01-alpha")
+    assert "Alpha lesson  (7 questions)" in out
+    code, out, _ = run(["list", "labs"], capsys)
+    assert (code, out) == (0, "No labs.\n")
+
+
+def test_list_warns_about_broken_files(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["list", "lessons", "--json", "--content", str(DATA / "broken")], capsys)
+    assert code == 0
+    assert [row["id"] for row in json.loads(out)] == ["07-bad-quiz", "10-good"]
+    assert "content file(s) have problems" in err and "kube-tutor lint" in err
+
+
+@pytest.mark.parametrize("wanted", ["1", "01", "01-alpha"])
+def test_lesson_prints_and_marks_read(wanted: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["lesson", wanted, "--content", str(GOOD)], capsys)
+    assert code == 0
+    assert out.startswith("# Alpha lesson\n\nA small lesson that the unit tests load.\n")
+    assert "- Read a fixture lesson" in out
+    assert "The body of the alpha lesson." in out
+    assert "Service (kubernetes.io): https://kubernetes.io/" in out
+    store = ProgressStore()
+    assert store.lessons_read() == {"01-alpha"}
+    store.close()
+
+
+def test_unknown_lesson_or_quiz_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["lesson", "9", "--content", str(GOOD)], capsys)
+    assert (code, out) == (2, "")
+    assert "no lesson '9'" in err
+    code, _, err = run(["quiz", "nope", "--content", str(GOOD)], capsys)
+    assert code == 2 and "no quiz for 'nope'" in err
+    store = ProgressStore()
+    assert store.lessons_read() == set()
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["list", "everything"], ["lesson"], ["no-such-command"], ["--no-such-option"]],
+)
+def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert "usage: kube-tutor" in err
+
+
+def order_answer(question: Any, order: list[int]) -> str:
+    """The positions to type (as shown on screen) to put the items in `order`."""
+    assert isinstance(question, OrderQuestion)
+    shown = display_order(question)
+    return " ".join(str(shown.index(index) + 1) for index in order)
+
+
+def quiz_input(right: bool) -> str:
+    """Answers for the alpha quiz, all right or all wrong (predict questions are skipped)."""
+    course = load_course([GOOD], builtin=False)
+    lesson = course.lesson("01-alpha")
+    assert lesson is not None and lesson.quiz is not None
+    order = next(q for q in lesson.quiz.questions if q.type == "order")
+    if right:
+        manifest = "kind: Service\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n."
+        answers = ["b", "c a", "yes", "  cluster IP ", order_answer(order, [0, 1, 2]), manifest]
+    else:
+        manifest = "kind: Service\nspec:\n  ports: [\n."
+        answers = ["a", "a", "false", "NodePort", order_answer(order, [2, 1, 0]), manifest]
+    return "\n".join(answers) + "\n"
+
+
+def test_quiz_all_right_grades_records_and_exits_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(quiz_input(right=True)))
+    code, out, _ = run(["quiz", "01-alpha", "--content", str(GOOD)], capsys)
+    assert code == 0, out
+    assert out.count("  RIGHT.") == 6
+    assert "Question 6/6 [yaml, medium]" in out and "q-predict" not in out
+    assert "Why: Without a type, a Service gets type ClusterIP." in out
+    assert out.rstrip().endswith("Score: 6/6")
+    store = ProgressStore()
+    attempts = store.attempts("01-alpha")
+    assert [a["question"] for a in attempts] == [
+        "q-single",
+        "q-multi",
+        "q-tf",
+        "q-text",
+        "q-order",
+        "q-yaml",
+    ]
+    assert all(a["correct"] for a in attempts)
+    assert attempts[1]["answer"] == ["c", "a"]
+    assert store.quiz_summary("01-alpha").correct == 6
+    store.close()
+
+
+def test_quiz_all_wrong_shows_feedback_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(quiz_input(right=False)))
+    code, out, _ = run(["quiz", "1", "--content", str(GOOD)], capsys)
+    assert code == 1
+    assert out.count("NOT QUITE") == 6
+    assert "- NodePort must be asked for." in out  # per-choice feedback
+    assert "- Also right: c." in out
+    assert "- Accepted: ClusterIP" in out
+    assert "- Right order: client Pod -> Service virtual IP -> backend Pod" in out
+    assert "YAML syntax error" in out and "on line 4" in out
+    assert out.count("  Why: ") == 6
+    assert out.rstrip().endswith("Score: 0/6")
+    store = ProgressStore()
+    assert len(store.attempts("01-alpha")) == 6
+    assert store.quiz_summary("01-alpha").correct == 0
+    store.close()
+
+
+def test_quiz_stopped_early_keeps_the_answers_so_far(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("b\n"))
+    code, out, _ = run(["quiz", "01-alpha", "--content", str(GOOD)], capsys)
+    assert code == 1
+    assert "Stopped; answers so far are saved." in out
+    store = ProgressStore()
+    assert [a["question"] for a in store.attempts("01-alpha")] == ["q-single"]
+    store.close()
+
+
+def test_quiz_answer_that_is_not_a_choice_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("true\n"))
+    code, out, _ = run(["quiz", "02-beta", "--content", str(GOOD)], capsys)
+    assert code == 0 and "Score: 1/1" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("z\n"))
+    code, out, _ = run(["quiz", "01-alpha", "--content", str(GOOD)], capsys)
+    assert "Not graded: pick one of: a, b, c. Skipping." in out
+
+
+def test_quiz_as_a_process_reads_stdin(tmp_path: Path) -> None:
+    env = {"KUBE_TUTOR_HOME": str(tmp_path), "KUBE_TUTOR_NO_BUILTIN": "1", "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "tutor", "quiz", "2", "--content", str(GOOD)],
+        input="no\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "NOT QUITE" in done.stdout and "Score: 0/1" in done.stdout
+    assert (tmp_path / "progress.db").is_file()
+
+
+# -- schemas ------------------------------------------------------------------------------
+
+
+def test_schema_export_writes_three_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["schema", str(tmp_path)], capsys)
+    assert code == 0
+    names = sorted(Path(line).name for line in out.splitlines())
+    assert names == ["lab.schema.json", "lesson.schema.json", "quiz.schema.json"]
+    quiz = json.loads((tmp_path / "quiz.schema.json").read_text(encoding="utf-8"))
+    assert quiz["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert quiz["additionalProperties"] is False
+    assert (
+        quiz["properties"]["pass_mark"]["description"]
+        == "Fraction of questions to get right to pass."
+    )
+    text = quiz["$defs"]["TextQuestion"]["properties"]
+    assert text["prompt"]["description"] == "The question, in Markdown."  # from the base class
+    assert run(["schema", "--check", str(tmp_path)], capsys)[0] == 0
+    (tmp_path / "lab.schema.json").write_text("{}", encoding="utf-8")
+    code, _, err = run(["schema", "--check", str(tmp_path)], capsys)
+    assert code == 1 and "lab.schema.json: out of date" in err
+
+
+def test_committed_schemas_are_current(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["schema", "--check", str(REPO / "schemas")], capsys)
+    assert code == 0, f"{err}run `kube-tutor schema schemas` and commit the result"
+
+
+def test_schemas_accept_the_good_pack_and_refuse_typos() -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="needs the test extra (jsonschema)")
+    import yaml
+
+    from tutor.content.models import LabSpec, LessonMeta, Quiz
+    from tutor.content.schema import schema_of
+
+    def validator(model: Any) -> Any:
+        return jsonschema.Draft202012Validator(schema_of(model))
+
+    lesson_text = (GOOD / "lessons/01-alpha/lesson.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(lesson_text.split("---\n")[1])
+    quiz = yaml.safe_load((GOOD / "lessons/01-alpha/quiz.yaml").read_text(encoding="utf-8"))
+    lab = yaml.safe_load((GOOD / "labs/01-alpha-lab/lab.yaml").read_text(encoding="utf-8"))
+    for model, data in ((LessonMeta, front), (Quiz, quiz), (LabSpec, lab)):
+        assert list(validator(model).iter_errors(data)) == []
+    assert list(validator(LessonMeta).iter_errors({**front, "titel": "x"}))
+    quiz["questions"][0]["type"] = "essay"
+    assert list(validator(Quiz).iter_errors(quiz))

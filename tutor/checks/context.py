@@ -32,7 +32,7 @@ class CheckContext:
     """The learner's workspace objects as last applied (for diagnosers that look at intent)."""
     _gets: dict[tuple[str, str, str | None], Obj | None] = field(default_factory=dict)
     _lists: dict[tuple[str, str | None], builtins.list[Obj]] = field(default_factory=dict)
-    _probes: dict[ProbeRequest, ProbeResult] = field(default_factory=dict)
+    _probes: dict[tuple[object, ...], ProbeResult] = field(default_factory=dict)
 
     # -- namespaces ---------------------------------------------------------------------
 
@@ -65,9 +65,19 @@ class CheckContext:
 
     def probe(self, request: ProbeRequest) -> ProbeResult:
         """Send a probe once per round; later checks asking the same get the same result."""
-        if request not in self._probes:
-            self._probes[request] = self.cluster.probe(request)
-        return self._probes[request]
+        key = (
+            request.protocol,
+            request.target,
+            request.namespace,
+            request.source,
+            tuple(sorted(request.headers.items())),
+            request.record_type,
+            request.count,
+            request.timeout,
+        )
+        if key not in self._probes:
+            self._probes[key] = self.cluster.probe(request)
+        return self._probes[key]
 
     # -- helpers checks share -----------------------------------------------------------
 

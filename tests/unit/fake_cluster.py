@@ -34,7 +34,11 @@ class FakeCluster:
     def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
         for obj in self.objects:
             meta = obj.get("metadata", {})
-            if obj.get("kind") == kind and meta.get("name") == name and meta.get("namespace") == namespace:
+            if (
+                obj.get("kind") == kind
+                and meta.get("name") == name
+                and meta.get("namespace") == namespace
+            ):
                 return obj
         return None
 
@@ -76,59 +80,113 @@ class FakeCluster:
 NS = "kt-test"
 
 
-def pod(name: str, labels: dict[str, str], *, ready: bool = True, node: str = "kube-tutor-worker",
-        ip: str = "10.244.1.10", ports: list[dict[str, Any]] | None = None, ns: str = NS,
-        phase: str = "Running", probe: dict[str, Any] | None = None) -> Obj:
-    container: dict[str, Any] = {"name": "c", "image": "agnhost", "ports": ports or [{"name": "http", "containerPort": 8080}]}
+def pod(
+    name: str,
+    labels: dict[str, str],
+    *,
+    ready: bool = True,
+    node: str = "kube-tutor-worker",
+    ip: str = "10.244.1.10",
+    ports: list[dict[str, Any]] | None = None,
+    ns: str = NS,
+    phase: str = "Running",
+    probe: dict[str, Any] | None = None,
+) -> Obj:
+    container: dict[str, Any] = {
+        "name": "c",
+        "image": "agnhost",
+        "ports": ports or [{"name": "http", "containerPort": 8080}],
+    }
     if probe:
         container["readinessProbe"] = probe
     return {
         "kind": "Pod",
         "metadata": {"name": name, "namespace": ns, "labels": labels},
         "spec": {"nodeName": node, "containers": [container]},
-        "status": {"phase": phase, "podIP": ip, "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+        "status": {
+            "phase": phase,
+            "podIP": ip,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        },
     }
 
 
-def service(name: str, selector: dict[str, str] | None, *, ns: str = NS, port: int = 80,
-            target: int | str = 8080, **spec: Any) -> Obj:
-    body: dict[str, Any] = {"ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}],
-                            "clusterIP": "10.96.100.1", "type": "ClusterIP"}
+def service(
+    name: str,
+    selector: dict[str, str] | None,
+    *,
+    ns: str = NS,
+    port: int = 80,
+    target: int | str = 8080,
+    **spec: Any,
+) -> Obj:
+    body: dict[str, Any] = {
+        "ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}],
+        "clusterIP": "10.96.100.1",
+        "type": "ClusterIP",
+    }
     if selector is not None:
         body["selector"] = selector
     body.update(spec)
     return {"kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": body}
 
 
-def endpoint_slice(service_name: str, endpoints: list[tuple[str, bool, str]], *, ns: str = NS,
-                   port: int | None = 8080, hints: bool = False) -> Obj:
+def endpoint_slice(
+    service_name: str,
+    endpoints: list[tuple[str, bool, str]],
+    *,
+    ns: str = NS,
+    port: int | None = 8080,
+    hints: bool = False,
+) -> Obj:
     """endpoints: (ip, ready, node)."""
     items = []
     for ip, ready, node in endpoints:
-        item: dict[str, Any] = {"addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": False}, "nodeName": node}
+        item: dict[str, Any] = {
+            "addresses": [ip],
+            "conditions": {"ready": ready, "serving": ready, "terminating": False},
+            "nodeName": node,
+        }
         if hints:
             item["hints"] = {"forZones": [{"name": "zone-a"}]}
         items.append(item)
     return {
         "kind": "EndpointSlice",
-        "metadata": {"name": f"{service_name}-abc", "namespace": ns, "labels": {"kubernetes.io/service-name": service_name}},
+        "metadata": {
+            "name": f"{service_name}-abc",
+            "namespace": ns,
+            "labels": {"kubernetes.io/service-name": service_name},
+        },
         "addressType": "IPv4",
         "endpoints": items,
         "ports": [{"name": "http", "port": port, "protocol": "TCP"}] if port is not None else [],
     }
 
 
-def http_ok(backends: list[str], status: int = 200, client_ip: str | None = None, source_ip: str | None = None) -> Responder:
+def http_ok(
+    backends: list[str],
+    status: int = 200,
+    client_ip: str | None = None,
+    source_ip: str | None = None,
+) -> Responder:
     def respond(request: ProbeRequest) -> list[ProbeAttempt]:
         return [
-            ProbeAttempt(ok=True, status=status, body=backends[i % len(backends)], backend=backends[i % len(backends)],
-                         client_ip=client_ip, source_ip=source_ip)
+            ProbeAttempt(
+                ok=True,
+                status=status,
+                body=backends[i % len(backends)],
+                backend=backends[i % len(backends)],
+                client_ip=client_ip,
+                source_ip=source_ip,
+            )
             for i in range(request.count)
         ]
+
     return respond
 
 
 def failing(error: str) -> Responder:
     def respond(request: ProbeRequest) -> list[ProbeAttempt]:
         return [ProbeAttempt(ok=False, error=error) for _ in range(request.count)]
+
     return respond

@@ -1,0 +1,27 @@
+"""Small helpers for Pilot tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal shows now, as plain text."""
+    # Textual is pinned exactly, so reading the compositor's strips is stable.
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys one at a time, letting the app settle after each."""
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type text character by character."""
+    await pilot.press(*text)
+    await pilot.pause()

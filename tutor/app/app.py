@@ -1,0 +1,126 @@
+"""The kube-tutor Textual app: loads the course, then opens screens when asked by message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.filter import Monochrome
+from textual.worker import Worker, WorkerState
+
+from tutor.app.commands import CourseCommands
+from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
+from tutor.app.screens.help import HelpScreen
+from tutor.app.screens.home import HomeScreen
+from tutor.app.screens.lab import LabScreen
+from tutor.app.screens.lesson import LessonScreen
+from tutor.app.screens.quiz import QuizScreen
+from tutor.content.loader import Course, load_course
+from tutor.progress.store import ProgressStore
+
+
+class KubeTutorApp(App[None]):
+    """Lessons, quizzes and labs about Kubernetes Service networking."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kube-tutor"
+    COMMANDS = App.COMMANDS | {CourseCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Help", tooltip="Show this list of keys"),
+    ]
+
+    def __init__(
+        self,
+        content: Sequence[Path] = (),
+        *,
+        plain: bool = False,
+        course: Course | None = None,
+        store: ProgressStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.content = [Path(folder) for folder in content]
+        self.plain = plain
+        self.course = course
+        self.store = store
+        self.blink = True
+        """Cursor blink in text fields; tests turn it off for stable screenshots."""
+        if plain and not self.no_color:
+            # Same filter Textual applies for NO_COLOR with a non-ANSI theme.
+            self.no_color = True
+            self._filters.append(Monochrome())
+        if plain:
+            self.add_class("-plain")
+        self.home = HomeScreen(plain=plain, course=self._ready_course(), store=store)
+
+    def _ready_course(self) -> Course | None:
+        return self.course if self.store is not None else None
+
+    def get_default_screen(self) -> HomeScreen:
+        """The course map."""
+        return self.home
+
+    def on_mount(self) -> None:
+        """Load the course (and open the progress store) off the UI thread unless given."""
+        if self._ready_course() is None:
+            self._load()
+        else:
+            self._show_notice()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> tuple[Course, ProgressStore]:
+        course = self.course if self.course is not None else load_course(self.content)
+        store = self.store if self.store is not None else ProgressStore()
+        return course, store
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The course has loaded: show it (or say why it could not load)."""
+        if event.worker.group != "load":
+            return
+        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self.course, self.store = event.worker.result
+            await self.home.course_ready(self.course, self.store)
+            self._show_notice()
+        elif event.state == WorkerState.ERROR:
+            await self.home.load_failed(str(event.worker.error))
+
+    def _show_notice(self) -> None:
+        if self.store is not None and self.store.notice:
+            self.notify(self.store.notice, title="Progress file", severity="warning", timeout=20)
+            self.store.notice = None
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(plain=self.plain))
+
+    def on_open_lesson(self, message: OpenLesson) -> None:
+        """Open a lesson in the reader."""
+        lesson = self.course.lesson(message.lesson_id) if self.course else None
+        if lesson is not None and self.course is not None and self.store is not None:
+            self.push_screen(LessonScreen(self.course, self.store, lesson, plain=self.plain))
+
+    def on_open_quiz(self, message: OpenQuiz) -> None:
+        """Start a lesson's quiz."""
+        lesson = self.course.lesson(message.lesson_id) if self.course else None
+        if lesson is not None and lesson.quiz is not None and self.store is not None:
+            self.push_screen(QuizScreen(lesson, self.store, plain=self.plain, blink=self.blink))
+
+    def on_open_lab(self, message: OpenLab) -> None:
+        """Open a lab."""
+        lab = self.course.lab(message.lab_id) if self.course else None
+        if lab is not None and self.course is not None:
+            self.push_screen(LabScreen(self.course, lab, plain=self.plain))
+
+
+def create_app(
+    content: Sequence[Path] = (),
+    plain: bool = False,
+    course: Course | None = None,
+    store: ProgressStore | None = None,
+) -> KubeTutorApp:
+    """Build the app (the CLI and the tests use this same factory)."""
+    return KubeTutorApp(content, plain=plain, course=course, store=store)

@@ -1,0 +1,117 @@
+"""The home screen: the course map with progress marks, and any broken content files."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tutor.app.glyphs import glyphs
+from tutor.app.marks import CourseProgress
+from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
+from tutor.app.widgets.course_item_info import CourseItemInfo
+from tutor.app.widgets.course_tree import CourseItem, CourseTree
+from tutor.app.widgets.problem_list import ProblemList
+from tutor.content.loader import Course
+from tutor.progress.store import ProgressStore
+
+
+class HomeScreen(Screen[None]):
+    """Shows the course map; Enter opens the lesson, quiz or lab under the cursor."""
+
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "continue", "Continue", tooltip="Open the first lesson not read yet"),
+    ]
+
+    def __init__(
+        self, *, plain: bool, course: Course | None = None, store: ProgressStore | None = None
+    ) -> None:
+        super().__init__(id="home")
+        self.plain = plain
+        self.course = course
+        self.store = store
+        self.item: CourseItem | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon=glyphs(self.plain).icon)
+        if self.course is None or self.store is None:
+            yield Static("Loading the course...", id="loading")
+        else:
+            if self.course.problems:
+                yield ProblemList(self.course.problems, self.course.roots, id="problems")
+            if not self.course.lessons:
+                yield Static("No lessons were found.", id="empty", markup=False)
+            with Horizontal(id="home-main"):
+                yield CourseTree(self.plain, id="course-tree")
+                yield CourseItemInfo(id="item-info", markup=False)
+        yield Footer()
+
+    async def course_ready(self, course: Course, store: ProgressStore) -> None:
+        """Show the course once it has loaded."""
+        self.course = course
+        self.store = store
+        await self.recompose()
+        self._refresh_progress()
+        self.query_one(CourseTree).focus()
+
+    async def load_failed(self, reason: str) -> None:
+        """Say that the course could not be loaded, instead of crashing."""
+        self.query_one("#loading", Static).update(
+            f"The course could not be loaded: {reason}\nCheck the --content folders and try again."
+        )
+
+    def on_mount(self) -> None:
+        """Show the map when the course came with the screen."""
+        self.sub_title = "Course map"
+        if self.course is not None and self.store is not None:
+            self._refresh_progress()
+            self.query_one(CourseTree).focus()
+
+    def on_screen_resume(self) -> None:
+        """Coming back from a lesson or quiz: update the marks."""
+        if self.course is not None and self.store is not None and self.is_mounted:
+            self._refresh_progress()
+
+    def _progress(self) -> CourseProgress:
+        assert self.course is not None and self.store is not None
+        return CourseProgress.load(self.course, self.store)
+
+    def _refresh_progress(self) -> None:
+        assert self.course is not None
+        progress = self._progress()
+        self.query_one(CourseTree).show_course(self.course, progress)
+        self.query_one(CourseItemInfo).show_item(self.item, self.course, progress)
+
+    def on_course_tree_item_highlighted(self, message: CourseTree.ItemHighlighted) -> None:
+        """Describe the item under the cursor."""
+        self.item = message.item
+        if self.course is not None:
+            self.query_one(CourseItemInfo).show_item(message.item, self.course, self._progress())
+
+    def on_course_tree_lesson_selected(self, message: CourseTree.LessonSelected) -> None:
+        """Open the chosen lesson."""
+        self.post_message(OpenLesson(message.lesson_id))
+
+    def on_course_tree_quiz_selected(self, message: CourseTree.QuizSelected) -> None:
+        """Start the chosen quiz."""
+        self.post_message(OpenQuiz(message.lesson_id))
+
+    def on_course_tree_lab_selected(self, message: CourseTree.LabSelected) -> None:
+        """Open the chosen lab."""
+        self.post_message(OpenLab(message.lab_id))
+
+    def action_continue(self) -> None:
+        """Open the first lesson not read yet (or the first lesson)."""
+        if self.course is None or not self.course.lessons:
+            return
+        read = self._progress().read
+        lesson = next((x for x in self.course.lessons if x.id not in read), self.course.lessons[0])
+        self.post_message(OpenLesson(lesson.id))

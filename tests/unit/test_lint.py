@@ -108,12 +108,13 @@ def test_manifests_are_validated_against_the_kubernetes_schema(
     service = found(report, "labs/01-unlinked-lab/start/service.yaml")
     assert len(service) == 1
     line, message = service[0]
-    assert line == 8  # the Service document, after the (valid) ConfigMap one
+    assert line == 17  # the misspelled key itself, in the second document of the file
     assert message.startswith("Service web: spec.ports.0:")
     assert "'targetPortt' was unexpected" in message
     lesson = found(report, "lessons/01-no-quiz/lesson.md")
+    # in a Markdown code block: the file line of the misspelled key
     assert (
-        15,
+        20,
         "Service web: spec: Additional properties are not allowed ('portz' was unexpected)",
     ) in lesson
 
@@ -135,9 +136,9 @@ def test_gateway_api_objects_are_validated_against_their_crds(
     validator = ManifestValidator()
     assert not any("Gateway API" in note for note in validator.notes)
     report = lint_course(load_course([LINTBAD], builtin=False))
-    # The Gateway (line 1) is valid; the HTTPRoute (line 12) has a port that is not a number.
+    # The Gateway is valid; the HTTPRoute has a port that is not a number, on line 22.
     assert found(report, "labs/01-unlinked-lab/solution/route.yaml") == [
-        (12, "HTTPRoute web: spec.rules.0.backendRefs.0.port: 'eighty' is not of type 'integer'")
+        (22, "HTTPRoute web: spec.rules.0.backendRefs.0.port: 'eighty' is not of type 'integer'")
     ]
     route = {
         "apiVersion": "gateway.networking.k8s.io/v1",

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml, parse_yaml_documents
+from tutor.content.yamlsrc import (
+    YamlSyntaxError,
+    line_in_document,
+    parse_yaml,
+    parse_yaml_documents,
+)
 
 TEXT = """\
 title: Quiz
@@ -95,3 +100,28 @@ def test_documents_syntax_error_line() -> None:
     with pytest.raises(YamlSyntaxError) as exc:
         parse_yaml_documents("a: 1\n---\nb: [\n")
     assert exc.value.line == 4
+
+
+STREAM = """\
+kind: ConfigMap
+data:
+  a: b
+---
+# the Service
+kind: Service
+spec:
+  ports:
+    - port: 80
+      targetPortt: 8080
+"""
+
+
+def test_line_in_document_of_a_stream() -> None:
+    [(_, first), (_, second)] = parse_yaml_documents(STREAM)
+    assert (first, second) == (1, 6)
+    assert line_in_document(STREAM, second, ("spec", "ports", 0, "targetPortt")) == 10
+    assert line_in_document(STREAM, second, ("spec", "ports", 0)) == 9
+    assert line_in_document(STREAM, second, ("spec", "nothing")) == 7
+    assert line_in_document(STREAM, first, ("data", "a")) == 3
+    assert line_in_document(STREAM, 4, ("kind",)) is None  # no document starts there
+    assert line_in_document("a: [", 1, ("a",)) is None

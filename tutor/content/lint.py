@@ -19,7 +19,7 @@ from typing import Any
 
 from tutor.content.loader import Course, Lab, Lesson, Problem
 from tutor.content.models import YamlQuestion
-from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml_documents
+from tutor.content.yamlsrc import YamlSyntaxError, line_in_document, parse_yaml_documents
 
 KUBERNETES_VERSION = "1.37.0"
 """The Kubernetes version whose schema manifests are validated against."""
@@ -60,9 +60,11 @@ def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
     if validator is not None:
         notes += validator.notes
     # Walk the manifests even without schemas: a YAML syntax error is a problem either way.
-    for path, line, doc in _all_manifests(course, problems):
-        if validator is not None:
-            problems += [Problem(path, line, msg) for msg in validator.validate(doc)]
+    for path, line, doc, source in _all_manifests(course, problems):
+        if validator is None:
+            continue
+        for loc, message in validator.errors(doc):
+            problems.append(Problem(path, _line_of(source, line, loc), message))
     for rule in EXTRA_RULES:
         problems += rule(course)
     return LintReport(sorted(set(problems), key=_sort_key), notes)
@@ -82,14 +84,22 @@ def _links(course: Course) -> Iterator[Problem]:
             yield Problem(lesson.path, 1, "lesson has no quiz.yaml beside it")
         for lab_id in lesson.meta.labs:
             if lab_id not in lab_ids:
-                yield Problem(lesson.path, _front_line(lesson, "labs"), f"lab {lab_id!r} does not exist")
+                yield Problem(
+                    lesson.path, _front_line(lesson, "labs"), f"lab {lab_id!r} does not exist"
+                )
     for lab in course.labs:
         practised = course.lesson(lab.spec.lesson)
         if practised is None:
-            yield Problem(lab.path, _key_line(lab.path, "lesson"), f"lesson {lab.spec.lesson!r} does not exist")
+            yield Problem(
+                lab.path,
+                _key_line(lab.path, "lesson"),
+                f"lesson {lab.spec.lesson!r} does not exist",
+            )
         elif lab.id not in practised.meta.labs:
             yield Problem(
-                practised.path, _front_line(practised, "labs"), f"lesson does not link its lab {lab.id!r}"
+                practised.path,
+                _front_line(practised, "labs"),
+                f"lesson does not link its lab {lab.id!r}",
             )
         for folder in (lab.start_dir, lab.solution_dir):
             if not folder.is_dir() or not any(folder.glob("*.yaml")):
@@ -123,11 +133,17 @@ def _yaml_questions(lesson: Lesson) -> Iterator[Problem]:
         result = grade(question, question.solution)
         if not result.correct:
             detail = "; ".join(result.feedback)
-            yield Problem(lesson.quiz_path, line, f"{question.id}: solution fails its own expectations: {detail}")
+            yield Problem(
+                lesson.quiz_path,
+                line,
+                f"{question.id}: solution fails its own expectations: {detail}",
+            )
         if question.given.strip():
             given = grade(question, question.given)
             if given.correct:
-                yield Problem(lesson.quiz_path, line, f"{question.id}: the given manifest already passes")
+                yield Problem(
+                    lesson.quiz_path, line, f"{question.id}: the given manifest already passes"
+                )
 
 
 def _question_line(path: Path, question_id: str) -> int | None:
@@ -143,7 +159,22 @@ def _question_line(path: Path, question_id: str) -> int | None:
 _FENCE = re.compile(r"^```ya?ml\s*$(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
-def _all_manifests(course: Course, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+Source = tuple[str, int] | None
+"""The YAML text a manifest came from and the file line that text starts on, when known."""
+
+
+def _line_of(source: Source, line: int, loc: tuple[str | int, ...]) -> int:
+    """The file line of the field at `loc` of the manifest whose document starts on `line`."""
+    if source is None or not loc:
+        return line
+    text, first = source
+    found = line_in_document(text, line - first + 1, loc)
+    return line if found is None else first + found - 1
+
+
+def _all_manifests(
+    course: Course, problems: list[Problem]
+) -> Iterator[tuple[Path, int, Any, Source]]:
     """Every Kubernetes object in lesson code blocks, quiz solutions and lab folders."""
     for lesson in course.lessons:
         text = lesson.path.read_text(encoding="utf-8")
@@ -155,12 +186,12 @@ def _all_manifests(course: Course, problems: list[Problem]) -> Iterator[tuple[Pa
                 if isinstance(question, YamlQuestion):
                     line = _question_line(lesson.quiz_path, question.id) or 1
                     for doc in _docs_quietly(question.solution):
-                        yield lesson.quiz_path, line, doc
+                        yield lesson.quiz_path, line, doc, None
     for lab in course.labs:
         yield from _lab_manifests(lab, problems)
 
 
-def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, int, Any, Source]]:
     for folder in (lab.start_dir, lab.solution_dir):
         for path in sorted(folder.glob("*.y*ml")):
             try:
@@ -172,7 +203,9 @@ def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, in
             yield from _documents(path, text, 1, problems)
 
 
-def _documents(path: Path, text: str, first_line: int, problems: list[Problem]) -> Iterator[tuple[Path, int, Any]]:
+def _documents(
+    path: Path, text: str, first_line: int, problems: list[Problem]
+) -> Iterator[tuple[Path, int, Any, Source]]:
     try:
         documents = parse_yaml_documents(text)
     except YamlSyntaxError as exc:
@@ -181,7 +214,7 @@ def _documents(path: Path, text: str, first_line: int, problems: list[Problem]) 
         return
     for doc, line in documents:
         if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
-            yield path, first_line + line - 1, doc
+            yield path, first_line + line - 1, doc, (text, first_line)
 
 
 def _docs_quietly(text: str) -> list[Any]:
@@ -215,6 +248,14 @@ class ManifestValidator:
 
     def validate(self, doc: dict[str, Any]) -> list[str]:
         """Messages for everything wrong with one object; empty when it is valid."""
+        return [message for _, message in self.errors(doc)]
+
+    def errors(self, doc: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+        """(where in the object, message) for everything wrong with one object.
+
+        The location is a path of keys and indexes; for an unexpected field it ends with
+        that field's name, so the reported line is the misspelled key's own line.
+        """
         api_version = str(doc.get("apiVersion", ""))
         kind = str(doc.get("kind", ""))
         group = api_version.split("/")[0] if "/" in api_version else ""
@@ -230,26 +271,39 @@ class ManifestValidator:
         try:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.path)
-            return [f"{name}: {where + ': ' if where else ''}{exc.message}"]
+            return [_located(name, exc)]
         except kubernetes_validate.SchemaNotFoundError:
-            return [f"{name}: unknown kind {kind!r} in {api_version!r} for Kubernetes {KUBERNETES_VERSION}"]
+            message = (
+                f"unknown kind {kind!r} in {api_version!r} for Kubernetes {KUBERNETES_VERSION}"
+            )
+            return [(("kind",), f"{name}: {message}")]
         return []
 
-    def _gateway(self, doc: dict[str, Any], kind: str, api_version: str) -> list[str]:
+    def _gateway(
+        self, doc: dict[str, Any], kind: str, api_version: str
+    ) -> list[tuple[tuple[str | int, ...], str]]:
         if self._gateway_dir is None:
             return []
         schema = gateway_schema(self._gateway_dir, kind, api_version.split("/")[-1])
         name = f"{kind} {doc.get('metadata', {}).get('name', '?')}"
         if schema is None:
-            return [f"{name}: no Gateway API schema for {kind} {api_version}"]
+            return [(("apiVersion",), f"{name}: no Gateway API schema for {kind} {api_version}")]
         import jsonschema
 
-        messages = []
-        for error in jsonschema.Draft7Validator(schema).iter_errors(doc):
-            where = ".".join(str(p) for p in error.absolute_path)
-            messages.append(f"{name}: {where + ': ' if where else ''}{error.message}")
-        return messages
+        return [
+            _located(name, error) for error in jsonschema.Draft7Validator(schema).iter_errors(doc)
+        ]
+
+
+def _located(name: str, error: Any) -> tuple[tuple[str | int, ...], str]:
+    """A jsonschema error as (location, `Kind name: path: message`)."""
+    loc: tuple[str | int, ...] = tuple(error.absolute_path)
+    where = ".".join(str(p) for p in loc)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unexpected = [key for key in error.instance if key not in known]
+        loc += tuple(unexpected[:1])
+    return loc, f"{name}: {where + ': ' if where else ''}{error.message}"
 
 
 def gateway_schema_dir() -> Path | None:

@@ -18,7 +18,14 @@ except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
     from yaml import SafeLoader as FastLoader  # type: ignore[assignment]
 
 
-__all__ = ["FastLoader", "YamlSource", "YamlSyntaxError", "parse_yaml", "parse_yaml_documents"]
+__all__ = [
+    "FastLoader",
+    "YamlSource",
+    "YamlSyntaxError",
+    "line_in_document",
+    "parse_yaml",
+    "parse_yaml_documents",
+]
 
 
 class YamlSyntaxError(ValueError):
@@ -137,3 +144,26 @@ def _raise(exc: yaml.YAMLError, line_offset: int) -> NoReturn:
         if exc.context and context is not None and line_offset + context.line + 1 != line:
             problem += f" (see line {line_offset + context.line + 1}: {exc.context})"
     raise YamlSyntaxError(f"YAML syntax error: {problem}", line) from exc
+
+
+def line_in_document(text: str, document_line: int, loc: Iterable[int | str]) -> int | None:
+    """The 1-based line (in `text`) of the value at `loc` inside the document of a YAML
+    stream that starts on `document_line` (as `parse_yaml_documents` reports it).
+
+    Only called when something is wrong, so composing the stream again costs nothing on
+    clean files. Parts of `loc` that name nothing are skipped; None when no document starts
+    on that line or the text does not parse.
+    """
+    try:
+        nodes = [node for node in yaml.compose_all(text, Loader=FastLoader) if node is not None]
+    except yaml.YAMLError:
+        return None
+    node = next((n for n in nodes if n.start_mark.line + 1 == document_line), None)
+    if node is None:
+        return None
+    best = node.start_mark.line
+    for part in loc:
+        step = _child(node, part)
+        if step is not None:
+            node, best = step
+    return best + 1

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.ui.helpers import PACK, MakeApp
 from tutor.app.app import KubeTutorApp, create_app
 from tutor.content.loader import load_course
 from tutor.progress.store import ProgressStore
-
-PACK = Path(__file__).parent / "pack"
-"""Two small lessons (every question type) and one lab; stable text for snapshots."""
-BROKEN_PACK = Path(__file__).parent / "broken_pack"
-"""One good lesson and one lesson whose front matter is invalid."""
-
-MakeApp = Callable[..., KubeTutorApp]
 
 
 @pytest.fixture(autouse=True)

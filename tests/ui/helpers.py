@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
+
+from tutor.app.app import KubeTutorApp
+
+PACK = Path(__file__).parent / "pack"
+"""Two small lessons (every question type) and one lab; stable text for snapshots."""
+BROKEN_PACK = Path(__file__).parent / "broken_pack"
+"""One good lesson and one lesson whose front matter is invalid."""
+
+MakeApp = Callable[..., KubeTutorApp]
+"""`make_app(pack=PACK, *, plain=False)` from the conftest fixture."""
 
 
 def screen_text(app: App[Any]) -> str:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import BROKEN_PACK, PACK, MakeApp
-from tests.ui.helpers import press, screen_text, type_text
+from tests.ui.helpers import BROKEN_PACK, PACK, MakeApp, press, screen_text, type_text
 from tutor.app.app import KubeTutorApp, create_app
 from tutor.app.screens.help import HelpScreen
 from tutor.app.screens.home import HomeScreen

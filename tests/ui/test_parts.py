@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import PACK
+from tests.ui.helpers import PACK
 from tutor.app.marks import CourseProgress
 from tutor.app.quiz_run import QuizRun
 from tutor.app.screens.help import help_table, key_label, sections

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.ui.conftest import BROKEN_PACK, MakeApp
+from tests.ui.helpers import BROKEN_PACK, MakeApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

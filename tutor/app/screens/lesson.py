@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import HorizontalScroll, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown
 
@@ -65,7 +65,7 @@ class LessonScreen(Screen[None]):
         yield Header(icon=glyphs(self.plain).icon)
         with VerticalScroll(id="reader"):
             yield Markdown(lesson_markdown(self.course, self.lesson), open_links=False)
-        with Horizontal(id="lesson-actions", classes="actions"):
+        with HorizontalScroll(id="lesson-actions", classes="actions", can_focus=False):
             if gradable_count(self.lesson):
                 yield Button("Quiz (q)", id="open-quiz", compact=True)
             for lab in self.course.labs_of(self.lesson.id):

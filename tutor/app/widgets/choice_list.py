@@ -61,7 +61,10 @@ class ChoiceList(OptionList):
         marked = key in self.picked
         box = MARKERS[self.multiple][marked]
         label = key if len(key) > 1 else f"{key})"
-        parts: list[str | tuple[str, str]] = [f"{box} {label} {self.choices[key]}"]
+        parts: list[str | tuple[str, str]] = [f"{box} {label} "]
+        # Inline `code` in a choice shows as code (no Markdown in an option list).
+        for number, piece in enumerate(self.choices[key].split("`")):
+            parts.append((piece, "$text-accent") if number % 2 else piece)
         verdict = self.verdicts.get(key)
         if verdict:
             style = "bold $text-success" if verdict.startswith("right") else "bold $text-error"

@@ -128,6 +128,40 @@ def test_unknown_kind_is_reported() -> None:
     assert validator.validate(config) == []
 
 
+def test_every_error_of_an_object_is_reported_for_grouped_kinds_too() -> None:
+    pytest.importorskip("kubernetes_validate", reason="needs the test extra (kubernetes-validate)")
+    validator = ManifestValidator()
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "x"},
+        "spec": {"portz": [], "type": 5},
+    }
+    messages = validator.validate(service)
+    assert len(messages) == 2
+    assert any("'portz' was unexpected" in m for m in messages)
+    assert any("spec.type: 5 is not of type 'string'" in m for m in messages)
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "r"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+    }
+    assert validator.validate(role) == []
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"selector": {}, "template": {}, "replica": 3},
+    }
+    assert validator.errors(deployment) == [
+        (
+            ("spec", "replica"),
+            "Deployment d: spec: Additional properties are not allowed ('replica' was unexpected)",
+        )
+    ]
+
+
 @needs_gateway_schemas
 def test_gateway_api_objects_are_validated_against_their_crds(
     monkeypatch: pytest.MonkeyPatch,

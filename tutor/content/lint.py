@@ -265,19 +265,14 @@ class ManifestValidator:
             return self._gateway(doc, kind, api_version)
         if not self._core:
             return []
-        import kubernetes_validate
-
         name = f"{kind} {doc.get('metadata', {}).get('name', '?')}"
-        try:
-            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            return [_located(name, exc)]
-        except kubernetes_validate.SchemaNotFoundError:
+        validator = core_validator(kind, api_version)
+        if validator is None:
             message = (
                 f"unknown kind {kind!r} in {api_version!r} for Kubernetes {KUBERNETES_VERSION}"
             )
             return [(("kind",), f"{name}: {message}")]
-        return []
+        return [_located(name, error) for error in validator.iter_errors(doc)]
 
     def _gateway(
         self, doc: dict[str, Any], kind: str, api_version: str
@@ -304,6 +299,41 @@ def _located(name: str, error: Any) -> tuple[tuple[str | int, ...], str]:
         unexpected = [key for key in error.instance if key not in known]
         loc += tuple(unexpected[:1])
     return loc, f"{name}: {where + ': ' if where else ''}{error.message}"
+
+
+@cache
+def core_validator(kind: str, api_version: str) -> Any | None:
+    """A JSON Schema validator for one core kind (strict: unknown fields are errors), from
+    the schemas bundled in `kubernetes-validate`; None when the kind is unknown.
+
+    Same schemas and rules as `kubernetes_validate.validate(..., strict=True)`, which reads
+    and parses its schema files again on every call (about 10 ms each); a course has
+    hundreds of manifests of a dozen kinds, so each validator is built once. It also yields
+    every error of an object, not only the first.
+    """
+    import jsonschema
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    wanted = utils.major_minor(KUBERNETES_VERSION)
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+    folder = f"kubernetes-json-schema/v{version}-local-strict"
+    # `rbac.authorization.k8s.io/v1` -> `rbac-v1`, as kubernetes-validate names its files
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{group_version}.json", wanted)
+    except FileNotFoundError:
+        return None
+    definitions = _core_definitions(folder)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+@cache
+def _core_definitions(folder: str) -> Any:
+    from kubernetes_validate import utils
+
+    return utils.schema_contents(f"{folder}/_definitions.json", KUBERNETES_VERSION)
 
 
 def gateway_schema_dir() -> Path | None:

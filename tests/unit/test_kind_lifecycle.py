@@ -383,6 +383,17 @@ def test_down_never_stops_a_process_that_is_not_cloud_provider(tmp_path: Path) -
     assert runner.stopped == []
 
 
+def test_cloud_provider_started_by_the_learner_is_found_but_not_stopped(tmp_path: Path) -> None:
+    script = [(("pgrep", "-x", "cloud-provider-kind"), CommandResult((), 0, "31337\n"))]
+    runner = FakeRunner(ALL_TOOLS, [*script, *GOOD_VERSIONS])
+    life = lifecycle(tmp_path, runner)
+    assert life.cloud_provider_pid() == 31337
+    life.up()
+    assert not any(c.background for c in runner.calls)  # reused, not started again
+    life.down()
+    assert runner.stopped == []
+
+
 def test_status_without_engine_lists_every_capability_as_missing(tmp_path: Path) -> None:
     script = [(("docker", "info"), CommandResult((), 1, "", "Cannot connect"))]
     status = lifecycle(tmp_path, FakeRunner(ALL_TOOLS, script)).status()

@@ -784,7 +784,16 @@ class KindLifecycle:
     # -- cloud-provider-kind -------------------------------------------------------------
 
     def cloud_provider_pid(self) -> int | None:
-        """The pid of the cloud-provider-kind kube-tutor started, if it still runs."""
+        """The pid of a running cloud-provider-kind: the one kube-tutor started, or one the
+        learner started (e.g. with sudo on macOS), found by name."""
+        own = self._own_cloud_provider_pid()
+        if own is not None:
+            return own
+        found = self.runner.run(["pgrep", "-x", "cloud-provider-kind"], timeout=10)
+        pids = [int(word) for word in found.stdout.split() if word.isdigit()] if found.ok else []
+        return pids[0] if pids else None
+
+    def _own_cloud_provider_pid(self) -> int | None:
         try:
             pid = int(self.cloud_provider_pidfile.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
@@ -812,8 +821,9 @@ class KindLifecycle:
         return pid
 
     def stop_cloud_provider(self) -> bool:
-        """Stop the cloud-provider-kind kube-tutor started; False when none ran."""
-        pid = self.cloud_provider_pid()
+        """Stop the cloud-provider-kind kube-tutor started (never one it did not start);
+        False when none ran."""
+        pid = self._own_cloud_provider_pid()
         self.cloud_provider_pidfile.unlink(missing_ok=True)
         if pid is None:
             return False

@@ -340,3 +340,27 @@ def test_open_cluster_through_a_kubeconfig_context(tmp_path: Path, standin: Stan
     assert cluster.lab_namespaces() == ["alice-kt-01-first-service"]  # not kt-01-...
     with pytest.raises(RefusedContextError):
         cluster.ensure_namespace("kt-01-first-service", {})
+
+
+def test_lab_session_uses_the_learners_prefix_in_context_mode(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    from tutor.content.loader import load_course
+    from tutor.labs.session import LabSession
+
+    labs = load_course([]).labs
+    if not labs:
+        pytest.fail("the course has no labs to open")
+    target = Target("context", "classroom", "", standin.url, "alice")
+    cluster = KubeCluster(target, api_client=_client(standin.url), request_timeout=5)
+    session = LabSession(labs[0], cluster, workspace=tmp_path / "ws")
+    assert session.namespace == f"alice-kt-{labs[0].id}"
+    assert all(target.allows_namespace(ns) for ns in session.all_namespaces)
+
+
+def _client(url: str) -> Any:
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = url
+    return client.ApiClient(configuration)

@@ -160,6 +160,8 @@ class LabSession:
         self.cluster = cluster
         self.store = store
         """A `ProgressStore` (or None) where results and hints are recorded."""
+        # A real cluster in context mode knows the learner's (cleaned) prefix; it wins.
+        prefix = getattr(cluster, "namespace_prefix", "") or prefix
         self.namespace, self.namespaces = lab_namespaces(lab, prefix)
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []

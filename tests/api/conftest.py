@@ -180,7 +180,7 @@ def _invalid(obj: dict[str, Any], causes: list[dict[str, str]]) -> dict[str, Any
         "status": "Failure",
         "message": f'{obj.get("kind")} "{name}" is invalid: {text}',
         "reason": "Invalid",
-        "details": {"name": name, "kind": obj.get("kind", "").lower() + "s", "causes": causes},
+        "details": {"name": name, "kind": obj.get("kind"), "causes": causes},
         "code": 422,
     }
 

@@ -141,6 +141,7 @@ def test_invalid_object_applies_nothing_and_names_the_field(
     assert [p.path for p in error.problems] == ["spec.ports[0].nodePort"]
     assert "30000-32767" in error.problems[0].message
     assert "nothing was applied" in error.message
+    assert (error.kind, error.name) == ("Service", "web-np")
     assert all(r.params.get("dryRun") == "All" for r in patches(standin))
     assert cluster.get("ConfigMap", "settings", NS) is None  # the valid one was not applied
 

@@ -178,6 +178,11 @@ def test_parse_dns_externalname_gives_the_cname() -> None:
     assert attempt.ok and attempt.records == ("db.example.com",)
 
 
+def test_parse_dns_externalname_with_addresses_lists_the_alias_first() -> None:
+    out = DIG_CNAME + "db.example.com. 300 IN A 93.184.215.14\n"
+    assert probes.parse_dns("A", 0, out).records == ("db.example.com", "93.184.215.14")
+
+
 def test_parse_dns_nxdomain_and_timeout() -> None:
     nx = probes.parse_dns("A", 0, DIG_NX)
     assert not nx.ok and nx.error == "nxdomain"
@@ -293,7 +298,7 @@ class FakeExecCluster:
     def apply(self, objects: Sequence[Obj], namespace: str) -> Any:
         for obj in objects:
             self.applied.append(obj)
-            ready = {"conditions": [{"type": "Ready", "status": "True"}]}
+            ready = {"conditions": [{"type": "Ready", "status": "True"}], "podIP": "10.244.3.3"}
             self.objects[(obj["kind"], obj["metadata"]["name"])] = {**obj, "status": ready}
 
     def wait_for(
@@ -321,6 +326,7 @@ def test_probe_pod_is_created_once_and_exec_runs_count_times() -> None:
     assert container["image"] == "registry.k8s.io/e2e-test-images/agnhost:2.39"
     assert container["args"] == ["pause"]
     assert {e[0] for e in cluster.execs} == {"kube-tutor-probe"}
+    assert {a.source_ip for a in result.attempts} == {"10.244.3.3"}
     assert {e[1] for e in cluster.execs} == {"kt-01"}
     # a second probe reuses the Pod
     probes.run_probe(cluster, ProbeRequest("tcp", "web:80", "kt-01"))
@@ -346,4 +352,5 @@ def test_host_probe_through_run_probe(server: str) -> None:
     request = ProbeRequest("http", f"http://{server}/hostname", "kt-01", source="host", count=2)
     result = probes.run_probe(cluster, request)
     assert result.ok_count == 2 and result.backends == ["web-abc"]
+    assert {a.source_ip for a in result.attempts} == {"127.0.0.1"}
     assert cluster.execs == [] and cluster.applied == []

@@ -425,7 +425,9 @@ class KubeCluster:
             raise self._unreachable(exc) from exc
         if not 200 <= response.status < 300:
             what = f"apply {resource.kind} {meta['name']}"
-            raise error_from_status(response.status, raw, what, self.target)
+            raise error_from_status(
+                response.status, raw, what, self.target, kind=resource.kind, name=meta["name"]
+            )
         return int(response.status), json.loads(raw) if raw else {}
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> bool:
@@ -595,8 +597,17 @@ class KubeCluster:
 # -- errors ---------------------------------------------------------------------------------
 
 
-def error_from_status(status: int, raw: Any, what: str, target: Target) -> ClusterError:
-    """The learner-facing error for an API answer that is not 2xx."""
+def error_from_status(
+    status: int,
+    raw: Any,
+    what: str,
+    target: Target,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+) -> ClusterError:
+    """The learner-facing error for an API answer that is not 2xx (`kind`/`name`: the object
+    that was sent, named in an `InvalidObjectError`)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
     try:
         data = json.loads(text) if text else {}
@@ -615,11 +626,15 @@ def error_from_status(status: int, raw: Any, what: str, target: Target) -> Clust
             for cause in details.get("causes") or []
             if isinstance(cause, dict)
         ]
-        name = f"{details.get('kind', '')} {details.get('name', '')}".strip() or what
+        kind = kind or details.get("kind") or None
+        name = name or details.get("name") or None
+        shown = f"{kind or ''} {name or ''}".strip() or what
         return InvalidObjectError(
-            f"{name} is invalid, so nothing was applied: {message}",
+            f"{shown} is invalid, so nothing was applied: {message}",
             problems,
             hint="Fix the fields named above and apply again.",
+            kind=kind,
+            name=name,
         )
     if status == 409:
         return ConflictError(
@@ -656,10 +671,13 @@ def _combined_invalid(problems: list[tuple[Obj, InvalidObjectError]]) -> Invalid
         return problems[0][1]
     names = ", ".join(f"{b['kind']} {b['metadata']['name']}" for b, _ in problems)
     fields = [p for _, exc in problems for p in exc.problems]
+    first = problems[0][1]
     return InvalidObjectError(
         f"{len(problems)} objects are invalid ({names}), so nothing was applied.",
         fields,
         hint="Fix the fields named above and apply again.",
+        kind=first.kind,
+        name=first.name,
     )
 
 

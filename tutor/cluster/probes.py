@@ -8,6 +8,7 @@ Command construction and output parsing are pure functions (unit-tested without 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import errno
 import re
 import socket
@@ -269,8 +270,7 @@ def parse_dns(record_type: str, code: int, stdout: str, *, detail: str = "") -> 
         error = "timeout" if code == 9 or "timed out" in lowered else f"dig exit code {code}"
         return ProbeAttempt(ok=False, error=error, detail=detail)
     status = match.group(1)
-    wanted: list[str] = []
-    cnames: list[str] = []
+    records_in_order: list[str] = []
     for line in stdout.splitlines():
         if not line.strip() or line.startswith(";"):
             continue
@@ -278,11 +278,11 @@ def parse_dns(record_type: str, code: int, stdout: str, *, detail: str = "") -> 
         if len(fields) < 5:
             continue
         rtype, rdata = fields[3].upper(), [f.rstrip(".") for f in fields[4:]]
-        if rtype == record_type:
-            wanted.append(" ".join(rdata))
-        elif rtype == "CNAME":
-            cnames.append(" ".join(rdata))
-    records = tuple(wanted or (cnames if record_type in ("A", "AAAA", "CNAME") else []))
+        # like the simulator: an alias (ExternalName) answers with its CNAME, then the
+        # records of the name it points to
+        if rtype == record_type or rtype == "CNAME":
+            records_in_order.append(" ".join(rdata))
+    records = tuple(records_in_order)
     if status == "NXDOMAIN":
         return ProbeAttempt(ok=False, error="nxdomain", detail=detail)
     if status != "NOERROR":
@@ -403,10 +403,13 @@ def _sender(
         raise ValueError(f"unknown probe source {source!r}")
     argv = command_for(request)
     detail = f"from Pod {pod}: {' '.join(argv)}"
+    found = cluster.get("Pod", pod, request.namespace) or {}
+    source_ip = found.get("status", {}).get("podIP") or None
 
     def send() -> ProbeAttempt:
         code, out, err = cluster.exec(pod, request.namespace, argv, request.timeout + 5)
-        return _parse(request, code, out, err, pods, detail)
+        attempt = _parse(request, code, out, err, pods, detail)
+        return dataclasses.replace(attempt, source_ip=source_ip)
 
     return send
 
@@ -430,13 +433,31 @@ def _host_sender(
             for address in node.get("status", {}).get("addresses") or []:
                 if address.get("type") == "InternalIP":
                     node_ips.append(str(address.get("address")))
+    if request.protocol == "dns":
+        return lambda: host_dns(request.target, request.record_type)
+    target = host_url(request.target, node_ips)
+    source_ip = local_address_towards(target)
     if request.protocol == "http":
-        url = host_url(request.target, node_ips)
-        return lambda: host_http(url, request.headers, request.timeout, pods=pods)
-    if request.protocol == "tcp":
-        target = host_url(request.target, node_ips)
-        return lambda: host_tcp(target, request.timeout)
-    return lambda: host_dns(request.target, request.record_type)
+        return lambda: dataclasses.replace(
+            host_http(target, request.headers, request.timeout, pods=pods), source_ip=source_ip
+        )
+    return lambda: dataclasses.replace(host_tcp(target, request.timeout), source_ip=source_ip)
+
+
+def local_address_towards(target: str) -> str | None:
+    """This machine's address on the route to an IP target (a UDP socket is connected,
+    which sends nothing), or None for names and errors."""
+    parsed = urlparse(target if "//" in target else f"//{target}")
+    host = parsed.hostname or ""
+    if not _is_ip(host):
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((host, parsed.port or 80))
+            return str(sock.getsockname()[0])
+    except OSError:
+        return None
 
 
 def _node_sender(

@@ -67,9 +67,14 @@ class ExecCluster(Protocol):
 # -- the probe Pod --------------------------------------------------------------------------
 
 
-def probe_pod_manifest(namespace: str) -> Obj:
+PROBE_NODE = "kube-tutor-worker"
+"""Where the probe Pod runs on kube-tutor's kind cluster (zone-a), as on the simulator, so
+that zone- and node-sensitive labs see the same client on both."""
+
+
+def probe_pod_manifest(namespace: str, node: str | None = None) -> Obj:
     """The probe Pod: agnhost (it has curl, dig and nc) doing nothing until exec'd into."""
-    return {
+    pod: Obj = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": PROBE_POD, "namespace": namespace, "labels": dict(PROBE_LABELS)},
@@ -85,6 +90,9 @@ def probe_pod_manifest(namespace: str) -> Obj:
             ],
         },
     }
+    if node is not None:
+        pod["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return pod
 
 
 def ensure_probe_pod(cluster: ExecCluster, namespace: str, timeout: float = 90.0) -> None:
@@ -97,7 +105,8 @@ def ensure_probe_pod(cluster: ExecCluster, namespace: str, timeout: float = 90.0
     if pod is not None and _pod_ready(pod):
         return
     if pod is None:
-        cluster.apply([probe_pod_manifest(namespace)], namespace)
+        node = PROBE_NODE if cluster.get("Node", PROBE_NODE) is not None else None
+        cluster.apply([probe_pod_manifest(namespace, node)], namespace)
     if not cluster.wait_for("Pod", namespace, running, timeout):
         raise ClusterError(
             f"The probe Pod {PROBE_POD} in {namespace} did not start within {timeout:.0f} s.",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.checks.verdict import Status
-from tutor.cluster.base import Cluster
+from tutor.cluster.base import Cluster, ClusterError
 from tutor.content.loader import Course, Lab
 from tutor.labs.session import LabSession
 
@@ -67,8 +67,12 @@ def prove_labs(course: Course, args: argparse.Namespace) -> int:
     failed = 0
     for lab in labs:
         # A fresh simulator per lab keeps labs independent; a real cluster is shared.
-        cluster = open_backend(args.backend, getattr(args, "context", None))
-        proof = prove_lab(lab, cluster, wait=wait)
+        try:
+            cluster = open_backend(args.backend, getattr(args, "context", None))
+            proof = prove_lab(lab, cluster, wait=wait)
+        except ClusterError as exc:
+            print(f"kube-tutor: cannot prove labs on {args.backend}: {exc}", file=sys.stderr)
+            return 1
         print(f"{'PROVED' if proof.ok else 'FAILED'}  {lab.id}")
         for problem in proof.problems:
             print(f"    {problem}")

@@ -24,6 +24,7 @@ Modelled images (any registry and tag; matched on the image's repository name):
   whose `Host` header (port removed) matches none of them get 404. On a real cluster the lab
   gets the same behaviour from the nginx image's templates (`/etc/nginx/templates/*.template`
   rendered with `NGINX_HOST`) plus a `default_server` that returns 404.
+- `coredns`: DNS on 53 (UDP and TCP), `/health` on 8080, `/ready` on 8181, metrics on 9153.
 - `hashicorp/http-echo` (`-text=...`, `-listen=:5678`): the text on any path, `/health` ok.
 - `busybox`, `alpine`, `ubuntu`, `debian`, `curlimages/curl` and unknown images: nothing
   listens; the process runs when it has a `command`/`args` (e.g. `sleep 3600`) for the known
@@ -122,6 +123,10 @@ class Workload:
             return 200, pod_name
         if self.program == "nginx":
             return self._nginx(route, lower)
+        if self.program == "coredns":
+            if (port, route) in ((8080, "/health"), (8181, "/ready")):
+                return 200, "OK"
+            return 404, "404 page not found\n"
         if self.program == "http-echo":
             if route == "/health":
                 return 200, '{"status":"ok"}'
@@ -325,6 +330,14 @@ def workload_for(container: Obj) -> Workload:
             tcp_ports=frozenset({port}),
             http_ports=frozenset({port}),
             vhosts=names,
+        )
+    if repo == "coredns":
+        return Workload(
+            image=image,
+            program="coredns",
+            tcp_ports=frozenset({53, 8080, 8181, 9153}),
+            udp_ports=frozenset({53}),
+            http_ports=frozenset({8080, 8181, 9153}),
         )
     if repo == "http-echo":
         flags, _ = _flags(words)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,13 +85,9 @@ NODE_PORT_STATIC_BAND = min(max(16, _NODE_PORT_SIZE // 32), 128)
 """nodePorts at the start of the range preferred for hand-picked ports (86 by default)."""
 
 
-def fnv32a(text: str) -> int:
-    """FNV-1a 32-bit hash (deterministic across runs, unlike `hash()`)."""
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value ^= byte
-        value = (value * 0x01000193) & 0xFFFFFFFF
-    return value
+def stable_hash(text: str) -> int:
+    """A 32-bit hash that is the same in every run (unlike `hash()`): CRC-32."""
+    return zlib.crc32(text.encode())
 
 
 # -- allocations ------------------------------------------------------------------------------
@@ -119,7 +116,7 @@ class Allocations:
         first_dynamic = CLUSTER_IP_STATIC_BAND + 1
         last = _CIDR_SIZE - 2
         span = last - first_dynamic + 1
-        start = fnv32a(f"{owner[0]}/{owner[1]}") % span
+        start = stable_hash(f"{owner[0]}/{owner[1]}") % span
         for step in range(span):
             offset = first_dynamic + (start + step) % span
             ip = str(ipaddress.IPv4Address(base + offset))
@@ -137,7 +134,7 @@ class Allocations:
         """A free nodePort for `owner`, preferring the dynamic band."""
         first_dynamic = NODE_PORT_MIN + NODE_PORT_STATIC_BAND
         span = NODE_PORT_MAX - first_dynamic + 1
-        start = fnv32a(f"{owner[0]}/{owner[1]}/{salt}") % span
+        start = stable_hash(f"{owner[0]}/{owner[1]}/{salt}") % span
         for step in range(span):
             port = first_dynamic + (start + step) % span
             if port not in self.node_ports:

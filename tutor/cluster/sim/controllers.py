@@ -9,12 +9,13 @@ indexes by owner and by label.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.cluster.sim.admission import GATEWAY_GROUP, fnv32a, selector_matches
+from tutor.cluster.sim.admission import GATEWAY_GROUP, selector_matches, stable_hash
 from tutor.cluster.sim.images import Workload, workload_for
 from tutor.cluster.sim.store import Change, Store
 from tutor.cluster.sim.topology import (
@@ -52,21 +53,21 @@ def safe_encode(text: str) -> str:
 
 
 def template_hash(template: Obj) -> str:
-    """The `pod-template-hash` of a Pod template (FNV-32a of its canonical JSON, encoded the
-    way the Deployment controller encodes its hash)."""
-    digest = fnv32a(json.dumps(template, sort_keys=True, separators=(",", ":")))
+    """The `pod-template-hash` of a Pod template (a 32-bit hash of its canonical JSON, encoded
+    the way the Deployment controller encodes its FNV hash)."""
+    digest = stable_hash(json.dumps(template, sort_keys=True, separators=(",", ":")))
     return safe_encode(str(digest))
 
 
 def name_suffix(seed: str, length: int = 5) -> str:
     """A deterministic stand-in for the random suffix of `generateName`."""
-    value = fnv32a(seed)
+    value = stable_hash(seed)
     chars = []
     for _ in range(length):
         value, digit = divmod(value, len(_SAFE))
         chars.append(_SAFE[digit])
         if value == 0:
-            value = fnv32a(seed + "".join(chars))
+            value = stable_hash(seed + "".join(chars))
     return "".join(chars)
 
 
@@ -311,6 +312,10 @@ class Controllers:
         self.event_index: dict[tuple[str, str, str, str], str] = {}
         self.event_seq = 0
         self._probe_cache: dict[int, tuple[Obj, list[ContainerVerdict]]] = {}
+        self._feasible_cache: dict[str, list[tuple[int, str]]] = {}
+        self._node_heaps: dict[int, tuple[list[tuple[int, str]], list[tuple[int, int, str]]]] = {}
+        self._heaps: dict[str, tuple[list[tuple[int, str]], list[tuple[int, int, int, str]]]] = {}
+        self._labels_cache: dict[str, Mapping[str, str]] = {}
 
     def copy(self, store: Store) -> Controllers:
         """An independent copy working on `store` (a snapshot of this one's store)."""
@@ -330,6 +335,10 @@ class Controllers:
         other.event_index = dict(self.event_index)
         other.event_seq = self.event_seq
         other._probe_cache = {}
+        other._feasible_cache = {}
+        other._node_heaps = {}
+        other._heaps = {}
+        other._labels_cache = {}
         return other
 
     # -- the loop ----------------------------------------------------------------------------
@@ -577,14 +586,101 @@ class Controllers:
         return None
 
     def _node_labels(self, node: NodeSpec) -> Mapping[str, str]:
-        obj = self.store.get("Node", "", node.name)
-        labels: Mapping[str, str] = (obj or {}).get("metadata", {}).get("labels") or {}
-        return labels
+        cached = self._labels_cache.get(node.name)
+        if cached is None:
+            obj = self.store.get("Node", "", node.name)
+            cached = (obj or {}).get("metadata", {}).get("labels") or {}
+            self._labels_cache[node.name] = cached
+        return cached
+
+    def _static_feasible(self, pod: Obj) -> list[tuple[int, str]]:
+        """(order, node) of the nodes whose taints, labels and affinity admit the Pod
+        (capacity aside), cached by those constraints."""
+        spec = pod["spec"]
+        constraints = (spec.get("tolerations"), spec.get("nodeSelector"), spec.get("affinity"))
+        key = "" if constraints == (None, None, None) else json.dumps(constraints, sort_keys=True)
+        cached = self._feasible_cache.get(key)
+        if cached is not None:
+            return cached
+        probe = {**pod, "spec": spec}
+        feasible = []
+        for order, node in enumerate(self.topology.nodes):
+            why = self._fits(probe, node)
+            if why is None or why == "Too many pods":
+                feasible.append((order, node.name))
+        self._feasible_cache[key] = feasible
+        return feasible
+
+    def _spread_new_owner(self, pod: Obj, count: int) -> list[str] | None:
+        """Nodes for `count` Pods of an owner that has none yet: the spreading rule gives each
+        Pod its own node, the emptiest first (node order breaks ties). None when that does not
+        apply (fewer free nodes than Pods)."""
+        feasible = self._static_feasible(pod)
+        if count > len(feasible):
+            return None
+        entry = self._node_heaps.get(id(feasible))
+        if entry is None or entry[0] is not feasible:
+            heap = [(self.node_pods.get(name, 0), order, name) for order, name in feasible]
+            heapq.heapify(heap)
+            entry = (feasible, heap)
+            self._node_heaps[id(feasible)] = entry
+        heap = entry[1]
+        limit = self.topology.max_pods_per_node
+        picks: list[str] = []
+        aside: list[tuple[int, int, str]] = []
+        while heap and len(picks) < count:
+            total, order, name = heapq.heappop(heap)
+            actual = self.node_pods.get(name, 0)
+            if actual != total:
+                heapq.heappush(heap, (actual, order, name))
+                continue
+            aside.append((total + 1 if total < limit else total, order, name))
+            if total < limit:
+                picks.append(name)
+        for item in aside:
+            heapq.heappush(heap, item)
+        return picks if len(picks) == count else None
+
+    def _schedule_fast(self, pod: Obj, owner: str) -> str | None:
+        """The node the spreading rule picks for a Pod of `owner`, from a lazily updated heap
+        of (Pods of this owner on the node, Pods on the node, node order)."""
+        feasible = self._static_feasible(pod)
+        entry = self._heaps.get(owner)
+        if entry is None or entry[0] is not feasible:
+            heap = [
+                (
+                    self.owner_node_pods.get((owner, name), 0),
+                    self.node_pods.get(name, 0),
+                    order,
+                    name,
+                )
+                for order, name in feasible
+            ]
+            heapq.heapify(heap)
+            entry = (feasible, heap)
+            self._heaps[owner] = entry
+        heap = entry[1]
+        limit = self.topology.max_pods_per_node
+        while heap:
+            mine, total, order, name = heap[0]
+            actual = (self.owner_node_pods.get((owner, name), 0), self.node_pods.get(name, 0))
+            if actual != (mine, total):
+                heapq.heapreplace(heap, (actual[0], actual[1], order, name))
+                continue
+            if total >= limit:
+                heapq.heappop(heap)
+                continue
+            return name
+        return None
 
     def _schedule(self, pod: Obj) -> tuple[str | None, str]:
         """(node name, "") or (None, FailedScheduling message)."""
         ref = _controller_ref(pod)
         owner = ref.get("uid", "") if ref else ""
+        if owner:
+            fast = self._schedule_fast(pod, owner)
+            if fast is not None:
+                return fast, ""
         best: tuple[int, int, int] | None = None
         chosen: str | None = None
         reasons: dict[str, int] = {}
@@ -619,16 +715,17 @@ class Controllers:
         if started is not pod:
             self.store.put(started)
 
-    def start_pod(self, pod: Obj) -> Obj:
-        """Schedule the Pod (unless bound), give it an IP and container statuses. Returns the
-        object to store (a new dict), or `pod` itself when nothing changed."""
+    def start_pod(self, pod: Obj, chosen: str | None = None) -> Obj:
+        """Schedule the Pod (unless bound; `chosen` is a node the scheduler already picked),
+        give it an IP and container statuses. Returns the object to store (a new dict), or
+        `pod` itself when nothing changed."""
         meta = pod["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         spec = pod["spec"]
         now = self.store.now()
         node_name = spec.get("nodeName")
         if not node_name:
-            node_name, why = self._schedule(pod)
+            node_name, why = (chosen, "") if chosen else self._schedule(pod)
             if node_name is None:
                 if key in self.unschedulable and (pod.get("status") or {}).get("phase"):
                     return pod
@@ -776,6 +873,8 @@ class Controllers:
         node_name = spec.get("nodeName")
         if not node_name or node_name not in self.nodes or not status.get("podIP"):
             return
+        self._heaps.clear()
+        self._node_heaps.clear()
         self.node_pods[node_name] = max(0, self.node_pods.get(node_name, 0) - 1)
         ref = _controller_ref(pod)
         if ref:
@@ -976,7 +1075,10 @@ class Controllers:
             seed = f"{ns}/{name}"
             counter = self.pod_counter.get(seed, 0)
             names = self.store.names("Pod", ns)
-            for _ in range(want - len(pods)):
+            picks: list[str] | None = None
+            if not pods and not pod_spec.get("nodeName"):
+                picks = self._spread_new_owner({"metadata": {}, "spec": pod_spec}, want)
+            for index in range(want - len(pods)):
                 while True:
                     counter += 1
                     pod_name = f"{name[:58]}-{name_suffix(f'{seed}/{counter}')}"
@@ -993,7 +1095,7 @@ class Controllers:
                 if annotations:
                     meta["annotations"] = annotations
                 pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
-                self.store.put(self.start_pod(pod))
+                self.store.put(self.start_pod(pod, picks[index] if picks else None))
                 self.event(
                     rs,
                     "Normal",

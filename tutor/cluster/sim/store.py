@@ -9,7 +9,6 @@ without it changing under them. Code outside the simulator gets copies (`SimClus
 from __future__ import annotations
 
 import builtins
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,9 @@ CLUSTER_SCOPED = frozenset(
 
 EPOCH = datetime(2026, 11, 1, 0, 0, 0, tzinfo=UTC)
 """Time zero of the logical clock."""
-_UID_NAMESPACE = uuid.UUID("6f1c2a3e-9d0b-4b8e-8f55-3a1d7c0e2b41")
+_UID_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835
+_UID_OFFSET = 0x6F1C2A3E9D0B4B8E8F553A1D7C0E2B41
+_UID_MASK = (1 << 128) - 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Store:
         self.resource_version = 0
         self.clock = 0
         """Logical seconds since `EPOCH`; advanced by `tick()`."""
+        self._now: tuple[int, str] = (-1, "")
         self.uid_counter = 0
         self.changes: list[Change] = []
         """Writes not yet seen by the controllers."""
@@ -67,12 +69,18 @@ class Store:
 
     def now(self) -> str:
         """The logical time as an RFC 3339 timestamp."""
-        return (EPOCH + timedelta(seconds=self.clock)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cached = self._now
+        if cached[0] != self.clock:
+            text = (EPOCH + timedelta(seconds=self.clock)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            cached = self._now = (self.clock, text)
+        return cached[1]
 
     def new_uid(self) -> str:
         """A deterministic, unique UID."""
         self.uid_counter += 1
-        return str(uuid.uuid5(_UID_NAMESPACE, str(self.uid_counter)))
+        mixed = (self.uid_counter * _UID_MULTIPLIER + _UID_OFFSET) & _UID_MASK
+        h = f"{mixed:032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
     # -- reads -------------------------------------------------------------------------------
 

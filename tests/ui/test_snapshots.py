@@ -19,8 +19,8 @@ SCREENS = {
     "quiz_yaml": ["enter", "q", "a", "ctrl+s", "n", "a", "b", "ctrl+s", "n", "f", "ctrl+s", "n"]
     + ["p", "o", "r", "t", "enter", "n", "d", "d", "ctrl+s", "n"],
     "help": ["f1"],
-    "lab": ["down", "enter"],
 }
+# The lab screen's snapshots (after its cluster work) are in test_lab_screen_snapshots.py.
 
 Compare = Callable[..., bool]
 

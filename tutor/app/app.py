@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +20,7 @@ from tutor.app.screens.home import HomeScreen
 from tutor.app.screens.lab import LabScreen
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.quiz import QuizScreen
+from tutor.cluster.base import Cluster
 from tutor.content.loader import Course, load_course
 from tutor.progress.store import ProgressStore
 
@@ -40,12 +42,17 @@ class KubeTutorApp(App[None]):
         plain: bool = False,
         course: Course | None = None,
         store: ProgressStore | None = None,
+        backend: str = "sim",
     ) -> None:
         super().__init__()
         self.content = [Path(folder) for folder in content]
         self.plain = plain
         self.course = course
         self.store = store
+        self.backend = backend
+        """The practice cluster labs run on: `sim`, `kind` or `context`."""
+        self._cluster: Cluster | None = None
+        self._cluster_lock = threading.Lock()
         self.blink = True
         """Cursor blink in text fields; tests turn it off for stable screenshots."""
         if plain and not self.no_color:
@@ -109,11 +116,30 @@ class KubeTutorApp(App[None]):
         if lesson is not None and lesson.quiz is not None and self.store is not None:
             self.push_screen(QuizScreen(lesson, self.store, plain=self.plain, blink=self.blink))
 
+    def lab_cluster(self) -> Cluster:
+        """The practice cluster, opened on first use and shared by every lab (called from
+        lab workers: opening a real cluster may be slow)."""
+        with self._cluster_lock:
+            if self._cluster is None:
+                from tutor.labs.backends import open_backend
+
+                self._cluster = open_backend(self.backend)
+            return self._cluster
+
     def on_open_lab(self, message: OpenLab) -> None:
         """Open a lab."""
         lab = self.course.lab(message.lab_id) if self.course else None
         if lab is not None and self.course is not None:
-            self.push_screen(LabScreen(self.course, lab, plain=self.plain))
+            screen = LabScreen(
+                self.course,
+                lab,
+                store=self.store,
+                open_cluster=self.lab_cluster,
+                backend=self.backend,
+                plain=self.plain,
+                blink=self.blink,
+            )
+            self.push_screen(screen)
 
 
 def create_app(
@@ -121,6 +147,7 @@ def create_app(
     plain: bool = False,
     course: Course | None = None,
     store: ProgressStore | None = None,
+    backend: str = "sim",
 ) -> KubeTutorApp:
     """Build the app (the CLI and the tests use this same factory)."""
-    return KubeTutorApp(content, plain=plain, course=course, store=store)
+    return KubeTutorApp(content, plain=plain, course=course, store=store, backend=backend)

@@ -17,6 +17,8 @@ class Glyphs:
     """Before a right answer."""
     wrong: str
     """Before a wrong answer."""
+    waiting: str
+    """Before a lab check that is still converging or not run yet."""
     expanded: str
     """Tree node that is open."""
     collapsed: str
@@ -32,6 +34,7 @@ FANCY = Glyphs(
     todo="·",
     right="✔",
     wrong="✘",
+    waiting="○",
     expanded="▼ ",
     collapsed="▶ ",
     guides=("  ", "│ ", "└─", "├─"),
@@ -42,6 +45,7 @@ PLAIN = Glyphs(
     todo="[ ]",
     right="[+]",
     wrong="[-]",
+    waiting="[~]",
     expanded="v ",
     collapsed="> ",
     guides=("  ", "| ", "`-", "|-"),

@@ -40,11 +40,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_trace(args: argparse.Namespace) -> int:
     """Print the hops; exit 0 when the request gets through, 1 when a hop fails."""
     from tutor.checks.context import Unresolved
-    from tutor.checks.explain import explain_failure
     from tutor.cli import plain_requested
     from tutor.cli.lab import open_session
-    from tutor.cluster.base import ClusterError, ProbeRequest
-    from tutor.cluster.sim.trace import trace
+    from tutor.cluster.base import ClusterError
+    from tutor.labs.trace import parse_headers, run_trace, target_request
 
     args.id = args.lab
     session = open_session(args)
@@ -52,37 +51,21 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return 2
     ctx = session.context()
     try:
-        target = ctx.expand(args.target)
+        traced = target_request(
+            ctx,
+            args.target,
+            protocol=args.protocol,
+            source=args.source,
+            headers=parse_headers(args.header),
+            record_type=args.record_type,
+        )
     except Unresolved as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return 2
-    protocol = args.protocol or ("http" if "://" in target else "tcp" if ":" in target else "dns")
-    headers = dict(h.split(":", 1) for h in args.header if ":" in h)
-    request = ProbeRequest(
-        protocol=protocol,
-        target=target,
-        namespace=session.namespace,
-        source=args.source,
-        headers={k.strip(): v.strip() for k, v in headers.items()},
-        record_type=args.record_type,
-    )
     try:
-        result = trace(session.cluster, request)
+        report = run_trace(ctx, traced)
     except ClusterError as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return 1
-    print(result.render(plain=plain_requested(args)))
-    hop = result.failing_hop
-    if hop is not None:
-        params = {
-            "url" if protocol == "http" else "target": args.target,
-            "from": args.source,
-            "headers": dict(request.headers),
-        }
-        for diagnosis in explain_failure(ctx, hop.failure, params):
-            print(f"\nWhy ({diagnosis.hop}): {diagnosis.message}")
-            for line in diagnosis.evidence:
-                print(f"  - {line}")
-            if diagnosis.lesson:
-                print(f"  See lesson {diagnosis.lesson}.")
-    return 0 if result.ok else 1
+    print(report.render(plain=plain_requested(args)))
+    return 0 if report.ok else 1

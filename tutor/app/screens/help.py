@@ -79,6 +79,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from tutor.app.screens.quiz import QuizScreen
     from tutor.app.widgets.choice_list import ChoiceList
     from tutor.app.widgets.order_list import OrderList
+    from tutor.app.widgets.workspace_editor import WorkspaceEditor
 
     found = [(BUILT_IN[0][0], binding_rows(KubeTutorApp.BINDINGS) + BUILT_IN[0][1])]
     found.append((BUILT_IN[1][0], BUILT_IN[1][1] + binding_rows(HomeScreen.BINDINGS)))
@@ -89,7 +90,10 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     quiz += [("Enter", "Mark the highlighted choice; in a text answer: submit")]
     quiz += binding_rows(OrderList.BINDINGS)
     found.append(("Quiz", quiz))
-    found.append(("Lab", binding_rows(LabScreen.BINDINGS)))
+    lab = binding_rows(LabScreen.BINDINGS) + binding_rows(WorkspaceEditor.BINDINGS)
+    lab += [("Tab (in the editor)", "Indent by two spaces")]
+    lab += [("Enter (in the trace field)", "Trace the target typed there")]
+    found.append(("Lab", lab))
     return found
 
 

@@ -210,7 +210,7 @@ def invalid_error(kind: str, name: str, problems: Sequence[FieldProblem]) -> Inv
         text = f"{problems[0].path}: {problems[0].message}"
     else:
         text = "[" + ", ".join(f"{p.path}: {p.message}" for p in problems) + "]"
-    return InvalidObjectError(f'{kind} "{name}" is invalid: {text}', problems)
+    return InvalidObjectError(f'{kind} "{name}" is invalid: {text}', problems, kind=kind, name=name)
 
 
 # -- small validators -------------------------------------------------------------------------
@@ -493,6 +493,7 @@ class Admission:
             problems.invalid("spec.ports", ports, "must be a list")
             return
         spec.setdefault("sessionAffinity", "None")
+        _check_labels(problems, "spec.selector", spec.get("selector"))  # a map, never a string
         external = svc_type in ("NodePort", "LoadBalancer")
         headless = spec.get("clusterIP") == "None"
 

@@ -22,6 +22,7 @@ from tutor.app.widgets.workspace_editor import WorkspaceEditor
 from tutor.app.widgets.yaml_editor import YamlEditor
 from tutor.cluster.base import Cluster, ClusterError
 from tutor.cluster.sim.cluster import SimCluster
+from tutor.labs.session import LabSession
 from tutor.labs.workspace import workspace_root
 
 LAB = "01-fix-selector"
@@ -96,7 +97,7 @@ def test_fix_lab_fails_with_reason_then_hints_then_fix_in_editor_passes(
         screen = await open_lab(app, pilot)
         text = screen_text(app)
         assert "Cluster: simulator" in text
-        assert "0 of 2 checks pass" in text
+        assert "Lab started. 0 of 2 checks pass." in text
         checks = check_text(app)
         assert checks.count("✘ FAIL") == 2
         assert "0 ready endpoint(s), expected 3" in checks
@@ -122,7 +123,8 @@ def test_fix_lab_fails_with_reason_then_hints_then_fix_in_editor_passes(
         assert service_selector(app) == {"app": "web"}
         checks = check_text(app)
         assert checks.count("✔ PASS") == 2 and "FAIL" not in checks
-        assert "Every check passes: lab done!" in screen_text(app)
+        assert "Hint 1" not in checks  # a check that passes drops its hints
+        assert "Applied. Every check passes: lab done!" in screen_text(app)
         assert LAB in screen.store.labs_passed()
 
     run(make_app(), scenario)
@@ -148,6 +150,26 @@ def test_apply_with_a_syntax_error_shows_file_and_line_and_applies_nothing(
         assert editor.editor.cursor_location == (9, 0)
         assert app.focused is editor.editor
         assert "Nothing was applied" in screen_text(app)
+
+    run(make_app(), scenario)
+
+
+def test_apply_with_a_schema_error_shows_file_and_line_and_applies_nothing(
+    make_app: MakeApp,
+) -> None:
+    async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
+        await open_lab(app, pilot)
+        # `app:web` (no space) is a string, not the map a selector must be.
+        await press(pilot, "e", "ctrl+n", *["down"] * 6, "end")
+        await press(pilot, *["backspace"] * 5)
+        await type_text(pilot, ":web")
+        await press(pilot, "ctrl+s")
+        await settle(app, pilot)
+        checks = check_text(app)
+        assert "Nothing was applied:" in checks
+        assert '- service.yaml:7: Service web: spec.selector: Invalid value: "app:web"' in checks
+        assert service_selector(app) == {"app": "wbe"}
+        assert app.screen.query_one(WorkspaceEditor).editor.cursor_location == (6, 0)
 
     run(make_app(), scenario)
 
@@ -232,6 +254,7 @@ def test_reopening_applies_the_kept_workspace_instead_of_starting_over(
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
         await open_lab(app, pilot)
         assert check_text(app).count("✔ PASS") == 2
+        assert "Your files from last time were applied." in screen_text(app)
         assert "app: web" in (folder / "service.yaml").read_text()
 
     run(make_app(), scenario)
@@ -292,10 +315,36 @@ def test_an_unreachable_cluster_is_reported_and_check_retries(
 
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
         await open_lab(app, pilot)
+        assert "The cluster did not answer:" in check_text(app)
         assert "the practice cluster is not running" in check_text(app)
         assert "could not be reached; press c to try again" in screen_text(app)
         await press(pilot, "c")
         await settle(app, pilot)
+        assert check_text(app).count("✘ FAIL") == 2
+
+    run(make_app(), scenario)
+
+
+def test_an_internal_error_is_reported_as_such_and_the_screen_goes_on(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_check(self: object, **kwargs: object) -> None:
+        raise KeyError("spec")
+
+    working_check = LabSession.check
+
+    async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
+        await open_lab(app, pilot)
+        monkeypatch.setattr("tutor.labs.session.LabSession.check", broken_check)
+        await press(pilot, "c")
+        await settle(app, pilot)
+        assert "Something went wrong in kube-tutor:" in check_text(app)
+        assert "KeyError: 'spec'" in check_text(app)
+        assert "An internal error stopped this step" in screen_text(app)
+        monkeypatch.setattr(LabSession, "check", working_check)  # not undo(): it drops the env
+        await press(pilot, "c")
+        await settle(app, pilot)
+        assert "Something went wrong" not in check_text(app)
         assert check_text(app).count("✘ FAIL") == 2
 
     run(make_app(), scenario)

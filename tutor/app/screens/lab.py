@@ -44,6 +44,7 @@ BUSY_NOTES = {
 }
 DONE_NOTES = {
     "open": "Lab started.",
+    "resume": "Your files from last time were applied.",
     "apply": "Applied.",
     "reset": "Back to the start files.",
     "solve": "Solution applied.",
@@ -103,6 +104,7 @@ class LabScreen(Screen[None]):
             report: ApplyReport | None = None,
             result: LabResult | None = None,
             error: str | None = None,
+            internal: bool = False,
         ) -> None:
             super().__init__()
             self.job = job
@@ -110,6 +112,8 @@ class LabScreen(Screen[None]):
             self.report = report
             self.result = result
             self.error = error
+            self.internal = internal
+            """True when the error is a bug in kube-tutor, not the cluster's answer."""
 
     class TraceDone(Message):
         """A trace finished (or could not be made, with the reason)."""
@@ -193,7 +197,8 @@ class LabScreen(Screen[None]):
         try:
             message: Message = self._job(job, target)
         except Exception as exc:  # any failure must end the busy state
-            message = self.RoundDone(job, self.session, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            message = self.RoundDone(job, self.session, error=error, internal=True)
         self.post_message(message)
 
     def _job(self, job: str, target: str | None) -> Message:
@@ -207,6 +212,7 @@ class LabScreen(Screen[None]):
                 )
                 kept = self.workspace.is_dir() and bool(manifest_files(self.workspace))
                 report = session.apply() if kept else session.start()
+                job = "resume" if kept and job == "open" else job
             if job == "trace":
                 return self._trace(session, target)
             if job == "apply" and report is None:
@@ -215,7 +221,7 @@ class LabScreen(Screen[None]):
                 report = session.reset()
             elif job == "solve":
                 report = session.solve()
-            failed = report is not None and not report.ok and job != "open"
+            failed = report is not None and not report.ok and job not in ("open", "resume")
             return self.RoundDone(job, session, report, None if failed else session.check())
         except ClusterError as exc:
             return self.RoundDone(job, session, report, error=str(exc))
@@ -240,7 +246,7 @@ class LabScreen(Screen[None]):
         self.busy = False
         self.session = message.session or self.session
         editor = self.query_one(WorkspaceEditor)
-        if message.job in ("open", "reset", "solve"):
+        if message.job in ("open", "resume", "reset", "solve"):
             await editor.load()
         else:
             await editor.sync()
@@ -252,8 +258,11 @@ class LabScreen(Screen[None]):
         report = message.report
         if report is not None and not report.ok:
             await self._show_problems(report)
+        elif message.error and message.internal:
+            await checks.show_problems([message.error], "Something went wrong in kube-tutor:")
+            self._note("An internal error stopped this step; r resets the lab if it persists.")
         elif message.error:
-            await checks.show_problems([message.error])
+            await checks.show_problems([message.error], "The cluster did not answer:")
             self._note("The cluster could not be reached; press c to try again.")
         self.refresh_bindings()
         if self.apply_waiting:

@@ -58,6 +58,7 @@ class CheckList(VerticalScroll, can_focus=True):
         self.marks = glyphs(plain)
         self.hints: dict[str, list[str]] = {}
         self.problems: list[str] = []
+        self.problem_title = "Nothing was applied:"
         self.checking = False
         self.border_title = "Checks"
 
@@ -80,10 +81,14 @@ class CheckList(VerticalScroll, can_focus=True):
         await self.recompose()
         self.scroll_home(animate=False)
 
-    async def show_problems(self, problems: Sequence[str]) -> None:
-        """Show why nothing was applied (each problem names its file and line)."""
+    async def show_problems(
+        self, problems: Sequence[str], title: str = "Nothing was applied:"
+    ) -> None:
+        """Show why nothing was applied (each problem names its file and line), or why the
+        cluster could not answer, above the checks."""
         self.checking = False
         self.problems = list(problems)
+        self.problem_title = title
         await self.recompose()
         self.scroll_home(animate=False)
 
@@ -108,7 +113,7 @@ class CheckList(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         self._title()
         if self.problems:
-            yield Static("Nothing was applied:", classes="apply-title")
+            yield Static(self.problem_title, classes="apply-title", markup=False)
             for problem in self.problems:
                 yield Static(f"- {problem}", classes="apply-problem", markup=False)
         shown: dict[tuple[str, str], str] = {}
@@ -121,7 +126,7 @@ class CheckList(VerticalScroll, can_focus=True):
             if verdict is None:
                 yield Static("Not checked yet.", classes="check-reason")
             elif status is Status.PASS:
-                pass
+                continue  # done: its reason and hints no longer matter
             else:
                 yield from self._details(verdict, shown)
             for tier, text in enumerate(self.hints.get(line.check_id, []), 1):

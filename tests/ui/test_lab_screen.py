@@ -74,8 +74,8 @@ def workspace_file(name: str) -> Path:
 def service_selector(app: KubeTutorApp) -> dict[str, str]:
     """The selector of Service web as the cluster has it now."""
     screen = app.screen
-    assert isinstance(screen, LabScreen) and screen.session is not None
-    service = screen.session.cluster.get("Service", "web", NAMESPACE)
+    assert isinstance(screen, LabScreen) and screen.run.session is not None
+    service = screen.run.session.cluster.get("Service", "web", NAMESPACE)
     assert service is not None
     return dict(service["spec"]["selector"])
 
@@ -113,7 +113,7 @@ def test_fix_lab_fails_with_reason_then_hints_then_fix_in_editor_passes(
         assert "Hint 2:" not in check_text(app)
         await press(pilot, "h")
         assert "Hint 2: The selector is under spec.selector" in check_text(app)
-        assert screen.store is not None and screen.store.hints_used(LAB) == {"endpoints": 2}
+        assert screen.run.store is not None and screen.run.store.hints_used(LAB) == {"endpoints": 2}
 
         await edit_selector(app, pilot, "web")
         assert "service.yaml (edited)" in screen_text(app)
@@ -125,7 +125,7 @@ def test_fix_lab_fails_with_reason_then_hints_then_fix_in_editor_passes(
         assert checks.count("✔ PASS") == 2 and "FAIL" not in checks
         assert "Hint 1" not in checks  # a check that passes drops its hints
         assert "Applied. Every check passes: lab done!" in screen_text(app)
-        assert LAB in screen.store.labs_passed()
+        assert LAB in screen.run.store.labs_passed()
 
     run(make_app(), scenario)
 
@@ -380,3 +380,36 @@ def test_editor_keys_replace_letter_keys_in_footer_and_help_lists_them(
         assert "Editor: save, apply and check" in text
 
     run(make_app(), scenario, size=(100, 60))
+
+
+def test_state_labels_pair_a_word_with_a_symbol() -> None:
+    from tutor.app.glyphs import FANCY, PLAIN
+    from tutor.app.widgets.check_list import state_label, with_code
+    from tutor.checks.verdict import Status
+
+    assert [state_label(s, FANCY) for s in Status] == ["✔ PASS", "✘ FAIL", "○ WAIT"]
+    assert [state_label(s, PLAIN) for s in Status] == ["[+] PASS", "[-] FAIL", "[~] WAIT"]
+    assert state_label(None, PLAIN) == "[~] WAIT"  # not checked yet
+    code = with_code("Set `targetPort: http` now")
+    assert code.plain == "Set targetPort: http now"
+    assert [(span.start, span.end, span.style) for span in code.spans] == [(4, 20, "bold")]
+
+
+def test_a_pending_check_shows_wait_with_its_progress(make_app: MakeApp) -> None:
+    from tutor.checks.verdict import Status, Verdict
+
+    async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
+        await open_lab(app, pilot)
+        pending = Verdict(
+            "endpoints",
+            "Service web has 3 ready endpoints",
+            Status.PENDING,
+            "Waiting for the Pods to become ready.",
+            progress="2/3 ready",
+        )
+        await app.screen.query_one(CheckList).show_verdicts([pending])
+        checks = check_text(app)
+        assert "○ WAIT" in checks
+        assert "Waiting for the Pods to become ready. (2/3 ready)" in checks
+
+    run(make_app(), scenario)

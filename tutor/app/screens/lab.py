@@ -19,55 +19,28 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static, TabbedContent, TabPane, TextArea
 
 from tutor.app.glyphs import glyphs
+from tutor.app.lab_run import (
+    BUSY_NOTES,
+    RELOADS,
+    JobOutcome,
+    LabRun,
+    lab_markdown,
+    problem_lines,
+    summary,
+)
 from tutor.app.messages import OpenLesson
 from tutor.app.screens.confirm import ConfirmDialog
 from tutor.app.widgets.check_list import CheckLine, CheckList
 from tutor.app.widgets.trace_view import TraceView
 from tutor.app.widgets.workspace_editor import WorkspaceEditor
-from tutor.checks.context import Unresolved
 from tutor.checks.registry import title_of
-from tutor.cluster.base import Cluster, ClusterError
+from tutor.cluster.base import Cluster
 from tutor.content.loader import Course, Lab
-from tutor.labs.session import ApplyReport, LabResult, LabSession
-from tutor.labs.trace import TraceReport, check_request, check_to_trace, run_trace, target_request
-from tutor.labs.workspace import manifest_files, workspace_root
+from tutor.labs.session import ApplyReport
 from tutor.progress.store import ProgressStore
 
 BACKEND_NAMES = {"sim": "simulator", "kind": "kind cluster", "context": "your cluster"}
 CLUSTER_ACTIONS = {"apply", "check", "hint", "trace", "reset", "solve"}
-BUSY_NOTES = {
-    "open": "Starting the lab...",
-    "apply": "Applying the workspace, then checking...",
-    "check": "Checking...",
-    "reset": "Resetting to the start files...",
-    "solve": "Applying the reference solution...",
-}
-DONE_NOTES = {
-    "open": "Lab started.",
-    "resume": "Your files from last time were applied.",
-    "apply": "Applied.",
-    "reset": "Back to the start files.",
-    "solve": "Solution applied.",
-}
-
-
-def lab_markdown(course: Course, lab: Lab) -> str:
-    """The lab's task, what it practises, and how to work on it from this screen."""
-    spec = lab.spec
-    lesson = course.lesson(spec.lesson)
-    practises = lesson.meta.title if lesson else spec.lesson
-    needs = ", ".join(spec.requires) or "nothing special"
-    return (
-        f"{spec.task.strip()}\n\n"
-        f"*A {spec.kind} lab, about {spec.minutes} min. Practises: {practises} (key o). "
-        f"Needs: {needs}.*\n\n"
-        "**How to work**\n\n"
-        "- **e** opens the workspace files; **Ctrl+S** saves, applies and checks them; "
-        "**Esc** leaves the editor.\n"
-        "- **c** checks again; **h** gives a hint for the first failing check, one step "
-        "more each time.\n"
-        "- **t** traces a request hop by hop; **r** starts over; **s** applies the solution.\n"
-    )
 
 
 class LabScreen(Screen[None]):
@@ -94,35 +67,12 @@ class LabScreen(Screen[None]):
         ),
     ]
 
-    class RoundDone(Message):
-        """A job on the cluster finished: what was applied and how the checks went."""
+    class JobDone(Message):
+        """A job on the cluster finished (its outcome says what it did)."""
 
-        def __init__(
-            self,
-            job: str,
-            session: LabSession | None,
-            report: ApplyReport | None = None,
-            result: LabResult | None = None,
-            error: str | None = None,
-            internal: bool = False,
-        ) -> None:
+        def __init__(self, outcome: JobOutcome) -> None:
             super().__init__()
-            self.job = job
-            self.session = session
-            self.report = report
-            self.result = result
-            self.error = error
-            self.internal = internal
-            """True when the error is a bug in kube-tutor, not the cluster's answer."""
-
-    class TraceDone(Message):
-        """A trace finished (or could not be made, with the reason)."""
-
-        def __init__(self, target: str, report: TraceReport | None, error: str = "") -> None:
-            super().__init__()
-            self.target = target
-            self.report = report
-            self.error = error
+            self.outcome = outcome
 
     def __init__(
         self,
@@ -138,18 +88,13 @@ class LabScreen(Screen[None]):
         super().__init__()
         self.course = course
         self.lab = lab
-        self.store = store
-        self.open_cluster = open_cluster
         self.backend = backend
         self.plain = plain
         self.blink = blink
-        self.workspace = workspace_root() / lab.id
-        self.session: LabSession | None = None
-        self.result: LabResult | None = None
+        self.run = LabRun(lab, store, open_cluster)
+        self.workspace = self.run.workspace
         self.busy = False
         self.apply_waiting = False
-        used = store.hints_used(lab.id) if store is not None else {}
-        self.hints = {h.check: h.tiers[: used.get(h.check, 0)] for h in lab.spec.hints}
 
     def compose(self) -> ComposeResult:
         yield Header(icon=glyphs(self.plain).icon)
@@ -173,7 +118,7 @@ class LabScreen(Screen[None]):
     async def on_mount(self) -> None:
         """Show what is known at once, then start the lab (or apply the kept workspace)."""
         self.sub_title = f"Lab: {self.lab.spec.title}"
-        await self.query_one(CheckList).show_hints(self.hints)
+        await self.query_one(CheckList).show_hints(self.run.hints)
         self.query_one("#lab-task").focus()
         if self.workspace.is_dir():
             await self.query_one(WorkspaceEditor).load()
@@ -190,99 +135,43 @@ class LabScreen(Screen[None]):
             self.query_one(CheckList).show_checking()
             self._note(BUSY_NOTES.get(job, ""))
         self.refresh_bindings()
-        self._run(job, target)
+        self._work(job, target)
 
     @work(thread=True, group="lab", exit_on_error=False)
-    def _run(self, job: str, target: str | None) -> None:
-        try:
-            message: Message = self._job(job, target)
-        except Exception as exc:  # any failure must end the busy state
-            error = f"{type(exc).__name__}: {exc}"
-            message = self.RoundDone(job, self.session, error=error, internal=True)
-        self.post_message(message)
+    def _work(self, job: str, target: str | None) -> None:
+        self.post_message(self.JobDone(self.run.run(job, target)))
 
-    def _job(self, job: str, target: str | None) -> Message:
-        """Runs in the worker thread: the cluster calls of one job."""
-        session = self.session
-        report: ApplyReport | None = None
-        try:
-            if session is None:
-                session = LabSession(
-                    self.lab, self.open_cluster(), store=self.store, workspace=self.workspace
-                )
-                kept = self.workspace.is_dir() and bool(manifest_files(self.workspace))
-                report = session.apply() if kept else session.start()
-                job = "resume" if kept and job == "open" else job
-            if job == "trace":
-                return self._trace(session, target)
-            if job == "apply" and report is None:
-                report = session.apply()
-            elif job == "reset":
-                report = session.reset()
-            elif job == "solve":
-                report = session.solve()
-            failed = report is not None and not report.ok and job not in ("open", "resume")
-            return self.RoundDone(job, session, report, None if failed else session.check())
-        except ClusterError as exc:
-            return self.RoundDone(job, session, report, error=str(exc))
-
-    def _trace(self, session: LabSession, target: str | None) -> Message:
-        ctx = session.context()
-        try:
-            if target is None:
-                verdicts = self.result.verdicts if self.result else []
-                spec = check_to_trace(self.lab.spec.checks, verdicts)
-                traced = check_request(ctx, spec) if spec else None
-                if traced is None:
-                    return self.TraceDone("", None, "This lab has no traffic check to trace.")
-            else:
-                traced = target_request(ctx, target)
-            return self.TraceDone(traced.label, run_trace(ctx, traced))
-        except Unresolved as exc:
-            return self.TraceDone(target or "", None, f"Cannot trace this yet: {exc}.")
-
-    async def on_lab_screen_round_done(self, message: RoundDone) -> None:
+    async def on_lab_screen_job_done(self, message: JobDone) -> None:
         """Show what the job did: problems with file and line, or the new check states."""
         self.busy = False
-        self.session = message.session or self.session
-        editor = self.query_one(WorkspaceEditor)
-        if message.job in ("open", "resume", "reset", "solve"):
-            await editor.load()
+        outcome = message.outcome
+        if outcome.job == "trace":
+            self._show_trace(outcome)
         else:
-            await editor.sync()
-        checks = self.query_one(CheckList)
-        if message.result is not None:
-            self.result = message.result
-            await checks.show_verdicts(message.result.verdicts)
-            self._note(self._summary(message.job, message.result))
-        report = message.report
-        if report is not None and not report.ok:
-            await self._show_problems(report)
-        elif message.error and message.internal:
-            await checks.show_problems([message.error], "Something went wrong in kube-tutor:")
-            self._note("An internal error stopped this step; r resets the lab if it persists.")
-        elif message.error:
-            await checks.show_problems([message.error], "The cluster did not answer:")
-            self._note("The cluster could not be reached; press c to try again.")
+            await self._show_round(outcome)
         self.refresh_bindings()
         if self.apply_waiting:
             self.apply_waiting = False
             self._start("apply")
 
-    def _summary(self, job: str, result: LabResult) -> str:
-        done = DONE_NOTES.get(job, "Checked.")
-        if result.passed:
-            return f"{done} Every check passes: lab done!"
-        passed = sum(1 for v in result.verdicts if v.passed)
-        return f"{done} {passed} of {len(result.verdicts)} checks pass."
+    async def _show_round(self, outcome: JobOutcome) -> None:
+        editor = self.query_one(WorkspaceEditor)
+        await (editor.load() if outcome.job in RELOADS else editor.sync())
+        checks = self.query_one(CheckList)
+        if outcome.result is not None:
+            await checks.show_verdicts(outcome.result.verdicts)
+            self._note(summary(outcome.job, outcome.result))
+        if outcome.report is not None and not outcome.report.ok:
+            await self._show_problems(outcome.report)
+        elif outcome.error and outcome.internal:
+            await checks.show_problems([outcome.error], "Something went wrong in kube-tutor:")
+            self._note("An internal error stopped this step; r resets the lab if it persists.")
+        elif outcome.error:
+            await checks.show_problems([outcome.error], "The cluster did not answer:")
+            self._note("The cluster could not be reached; press c to try again.")
 
     async def _show_problems(self, report: ApplyReport) -> None:
-        shown = []
-        for problem in report.problems:
-            where = problem.file.name + (f":{problem.line}" if problem.line else "")
-            shown.append(f"{where}: {problem.message}")
-        if report.error and not report.problems:
-            shown.append(report.error)
+        shown = problem_lines(report)
         await self.query_one(CheckList).show_problems(shown)
         self._note(f"Nothing was applied: fix {len(shown)} problem(s) in the files first.")
         first = report.problems[0] if report.problems else None
@@ -290,17 +179,14 @@ class LabScreen(Screen[None]):
             self.query_one(TabbedContent).active = "pane-files"
             self.query_one(WorkspaceEditor).show_line(first.file.name, first.line)
 
-    def on_lab_screen_trace_done(self, message: TraceDone) -> None:
-        """Show the trace (or why there is none)."""
-        self.busy = False
+    def _show_trace(self, outcome: JobOutcome) -> None:
         view = self.query_one(TraceView)
-        if message.target:
-            view.set_target(message.target)
-        if message.report is not None:
-            view.show_report(message.report)
+        if outcome.target:
+            view.set_target(outcome.target)
+        if outcome.trace is not None:
+            view.show_report(outcome.trace)
         else:
-            view.show_message(message.error)
-        self.refresh_bindings()
+            view.show_message(outcome.error or "")
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -315,7 +201,7 @@ class LabScreen(Screen[None]):
             return False
         if action in CLUSTER_ACTIONS and self.busy:
             return None
-        if action == "hint" and self.result is None:
+        if action == "hint" and self.run.result is None:
             return None
         return True
 
@@ -351,21 +237,10 @@ class LabScreen(Screen[None]):
 
     async def action_hint(self) -> None:
         """The next hint tier for the first failing check that has hints."""
-        if self.session is None or self.result is None:
-            return
-        hint = self.session.hint(result=self.result)
-        if hint is None:
-            self._note("No hint needed: every check that has hints passes.")
-            return
-        tiers = next(h.tiers for h in self.lab.spec.hints if h.check == hint.check_id)
-        last = len(self.hints.get(hint.check_id, [])) >= hint.tier
-        self.hints[hint.check_id] = tiers[: hint.tier]
-        await self.query_one(CheckList).show_hints(self.hints, newest=hint.check_id)
-        self._note(
-            f"That was the last hint for {hint.check_id}: it gives the fix."
-            if last
-            else f"Hint {hint.tier} of {hint.tiers} for {hint.check_id}, under the check."
-        )
+        hint, note = self.run.hint()
+        if hint is not None:
+            await self.query_one(CheckList).show_hints(self.run.hints, newest=hint.check_id)
+        self._note(note)
 
     def action_trace(self) -> None:
         """Trace the request of the first failing traffic check."""

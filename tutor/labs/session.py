@@ -28,11 +28,11 @@ from tutor.cluster.base import (
     Obj,
 )
 from tutor.content.loader import Lab, Problem
-from tutor.core.dirs import data_dir
 from tutor.labs.workspace import (
     SourcedObject,
     copy_manifests,
     locate_refusal,
+    manifest_files,
     read_manifests,
     workspace_root,
 )
@@ -166,7 +166,9 @@ class LabSession:
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []
         self._intent: list[Obj] = []
-        self._journal = data_dir() / "sim" / f"{lab.id}.json"
+        # The journal lives in the workspace: it describes what *this* workspace applied,
+        # so a proof in a temporary workspace never disturbs the learner's lab.
+        self._journal = self.workspace / ".kube-tutor-sim.json"
         if cluster.backend == "sim":
             self._replay()
 
@@ -217,7 +219,9 @@ class LabSession:
 
     def start(self, *, fresh: bool = False) -> ApplyReport:
         """Set up the workspace (kept if it exists, unless `fresh`) and apply it."""
-        if fresh or not self.workspace.is_dir() or not any(self.workspace.iterdir()):
+        if fresh or not manifest_files(self.workspace):
+            if not fresh:
+                self._clear()  # a new workspace starts on clean namespaces, like reset
             copy_manifests(self.lab.start_dir, self.workspace)
         return self.apply()
 

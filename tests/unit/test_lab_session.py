@@ -1,0 +1,81 @@
+"""Lab sessions on the simulator: workspaces, the journal across processes, apply errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutor.cluster.sim.cluster import SimCluster
+from tutor.content.loader import Course, load_course
+from tutor.labs.prove import prove_lab
+from tutor.labs.session import LabSession
+from tutor.progress.store import ProgressStore
+
+
+@pytest.fixture(scope="module")
+def course() -> Course:
+    return load_course()
+
+
+def test_state_survives_a_new_process_through_the_journal(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    first = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    assert first.start().ok
+    assert not first.check().passed
+    assert first.solve().ok
+    # A new SimCluster stands for a new `kube-tutor lab check` process.
+    again = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    assert again.check().passed
+
+
+def test_a_proof_does_not_leak_into_the_learners_lab(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("01-first-service")
+    assert lab is not None
+    assert prove_lab(lab, SimCluster()).ok
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    session.start()
+    assert not any(v.passed for v in session.check().verdicts)
+
+
+def test_yaml_error_applies_nothing_and_names_the_line(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    session.start()
+    service = tmp_path / "ws" / "service.yaml"
+    service.write_text(service.read_text().replace("app: frontend", "app: web\n   bad: ["))
+    deployment = tmp_path / "ws" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("replicas: 3", "replicas: 1"))
+    report = session.apply()
+    assert not report.ok
+    assert report.problems[0].file.name == "service.yaml" and report.problems[0].line
+    assert len(session.cluster.list("Pod", session.namespace, {"app": "web"})) == 3
+
+
+def test_schema_error_points_at_the_field(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("08-nodeport-range")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    report = session.start()
+    assert not report.ok
+    problem = report.problems[0]
+    text = problem.file.read_text().splitlines()
+    assert problem.file.name == "service.yaml"
+    assert problem.line is not None and "nodePort" in text[problem.line - 1]
+    assert session.cluster.get("Deployment", "web", session.namespace) is None
+
+
+def test_hints_escalate_and_are_recorded(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    store = ProgressStore(tmp_path / "progress.db")
+    session = LabSession(lab, SimCluster(), store=store, workspace=tmp_path / "ws")
+    session.start()
+    tiers = [session.hint() for _ in range(4)]
+    assert [h.tier for h in tiers if h] == [1, 2, 3, 3]
+    assert store.hints_used(lab.id) == {"endpoints": 3}
+    session.solve()
+    assert session.check().passed
+    assert lab.id in store.labs_passed()

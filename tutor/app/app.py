@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -17,12 +17,13 @@ from tutor.app.commands import CourseCommands
 from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
 from tutor.app.screens.help import HelpScreen
 from tutor.app.screens.home import HomeScreen
-from tutor.app.screens.lab import LabScreen
-from tutor.app.screens.lesson import LessonScreen
-from tutor.app.screens.quiz import QuizScreen
-from tutor.cluster.base import Cluster
-from tutor.content.loader import Course, load_course
-from tutor.progress.store import ProgressStore
+
+# Screens other than the home screen, the content models and the store are imported when
+# first needed: the first frame then costs little more than a bare Textual app's.
+if TYPE_CHECKING:
+    from tutor.cluster.base import Cluster
+    from tutor.content.loader import Course
+    from tutor.progress.store import ProgressStore
 
 
 class KubeTutorApp(App[None]):
@@ -79,6 +80,9 @@ class KubeTutorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> tuple[Course, ProgressStore]:
+        from tutor.content.loader import load_course
+        from tutor.progress.store import ProgressStore
+
         course = self.course if self.course is not None else load_course(self.content)
         store = self.store if self.store is not None else ProgressStore()
         return course, store
@@ -108,12 +112,16 @@ class KubeTutorApp(App[None]):
         """Open a lesson in the reader."""
         lesson = self.course.lesson(message.lesson_id) if self.course else None
         if lesson is not None and self.course is not None and self.store is not None:
+            from tutor.app.screens.lesson import LessonScreen
+
             self.push_screen(LessonScreen(self.course, self.store, lesson, plain=self.plain))
 
     def on_open_quiz(self, message: OpenQuiz) -> None:
         """Start a lesson's quiz."""
         lesson = self.course.lesson(message.lesson_id) if self.course else None
         if lesson is not None and lesson.quiz is not None and self.store is not None:
+            from tutor.app.screens.quiz import QuizScreen
+
             self.push_screen(QuizScreen(lesson, self.store, plain=self.plain, blink=self.blink))
 
     def lab_cluster(self) -> Cluster:
@@ -130,6 +138,8 @@ class KubeTutorApp(App[None]):
         """Open a lab."""
         lab = self.course.lab(message.lab_id) if self.course else None
         if lab is not None and self.course is not None:
+            from tutor.app.screens.lab import LabScreen
+
             screen = LabScreen(
                 self.course,
                 lab,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tutor.content.loader import Course, Lesson
-from tutor.progress.store import ProgressStore, QuizSummary
+if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
+    from tutor.content.loader import Course, Lesson
+    from tutor.progress.store import ProgressStore, QuizSummary
 
 
 def gradable_count(lesson: Lesson) -> int:

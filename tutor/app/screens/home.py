@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,8 +16,10 @@ from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
 from tutor.app.widgets.course_item_info import CourseItemInfo
 from tutor.app.widgets.course_tree import CourseItem, CourseTree
 from tutor.app.widgets.problem_list import ProblemList
-from tutor.content.loader import Course
-from tutor.progress.store import ProgressStore
+
+if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
+    from tutor.content.loader import Course
+    from tutor.progress.store import ProgressStore
 
 
 class HomeScreen(Screen[None]):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import Static
 
 from tutor.app.marks import CourseProgress, gradable_count
 from tutor.app.widgets.course_tree import CourseItem
-from tutor.content.loader import Course
+
+if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
+    from tutor.content.loader import Course
 
 
 def describe(item: CourseItem | None, course: Course, progress: CourseProgress) -> str:

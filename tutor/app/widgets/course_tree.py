@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -13,7 +13,9 @@ from textual.widgets.tree import TreeNode
 
 from tutor.app.glyphs import glyphs
 from tutor.app.marks import CourseProgress, gradable_count
-from tutor.content.loader import Course
+
+if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
+    from tutor.content.loader import Course
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tutor.content.loader import Problem
+if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
+    from tutor.content.loader import Problem
 
 
 def shown_path(path: Path, roots: list[Path]) -> str:

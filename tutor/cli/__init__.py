@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kube-tutor {__version__}")
     add_global_options(parser, top=True)
+    parser.add_argument(
+        "--backend",
+        dest="app_backend",
+        choices=["sim", "kind"],
+        default="sim",
+        help="the app's practice cluster for labs: the simulator (default) or kube-tutor's kind cluster",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import importlib
 

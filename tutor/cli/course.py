@@ -121,7 +121,9 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     print("Objectives:\n" + "\n".join(f"- {o}" for o in lesson.meta.objectives) + "\n")
     print(lesson.body.rstrip())
     if lesson.meta.references:
-        print("\nReferences:\n" + "\n".join(f"- {r.title}: {r.url}" for r in lesson.meta.references))
+        print(
+            "\nReferences:\n" + "\n".join(f"- {r.title}: {r.url}" for r in lesson.meta.references)
+        )
     from tutor.progress.store import ProgressStore
 
     ProgressStore().mark_read(lesson.id)
@@ -137,7 +139,9 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     lesson_id = find_lesson_id(course, args.id)
     lesson = course.lesson(lesson_id) if lesson_id else None
     if lesson is None or lesson.quiz is None:
-        print(f"kube-tutor: no quiz for {args.id!r}; see `kube-tutor list lessons`.", file=sys.stderr)
+        print(
+            f"kube-tutor: no quiz for {args.id!r}; see `kube-tutor list lessons`.", file=sys.stderr
+        )
         return 2
     store = ProgressStore()
     if store.notice:
@@ -225,6 +229,10 @@ def run_app(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:  # pragma: no cover - broken install
         print(f"kube-tutor: cannot start the app: {exc}", file=sys.stderr)
         return 2
-    app = create_app(content=args.content, plain=plain_requested(args))
+    app = create_app(
+        content=args.content,
+        plain=plain_requested(args),
+        backend=getattr(args, "app_backend", "sim"),
+    )
     app.run()
     return 0

@@ -25,17 +25,42 @@ def _show(value: Any) -> str:
     return "(not set)" if value is MISSING else json.dumps(value)
 
 
-# -- object_field -------------------------------------------------------------------------
-
-
-class FieldParams(Params):
-    """`object_field`: one field of one object meets an expectation."""
+class ObjectParams(Params):
+    """Parameters of checks about one named object."""
 
     kind: str
     name: str
+    cluster_scoped: bool = False
+
+    def locate(self, ctx: CheckContext) -> tuple[Obj | None, str]:
+        """The object (or None) and how to name it in messages."""
+        namespace = None if self.cluster_scoped else ctx.ns(self.namespace)
+        return ctx.get(self.kind, self.name, namespace), _ref(self.kind, self.name, namespace)
+
+
+class ServiceParams(Params):
+    """Parameters of checks about one Service."""
+
+    service: str
+
+    def locate(self, ctx: CheckContext) -> tuple[Obj | None, str]:
+        """The Service (or None) and its namespace."""
+        namespace = ctx.ns(self.namespace)
+        return ctx.get("Service", self.service, namespace), namespace
+
+    def missing(self, namespace: str) -> Outcome:
+        """The failure when the Service does not exist."""
+        return Outcome.failed(f"Service {self.service} does not exist in {namespace}.")
+
+
+# -- object_field -------------------------------------------------------------------------
+
+
+class FieldParams(ObjectParams):
+    """`object_field`: one field of one object meets an expectation."""
+
     path: str
     expect: ValueExpect
-    cluster_scoped: bool = False
 
     @field_validator("path")
     @classmethod
@@ -55,9 +80,7 @@ class FieldParams(Params):
 )
 def object_field(p: FieldParams, ctx: CheckContext) -> Outcome:
     """Compare one typed field of an object."""
-    namespace = None if p.cluster_scoped else ctx.ns(p.namespace)
-    obj = ctx.get(p.kind, p.name, namespace)
-    ref = _ref(p.kind, p.name, namespace)
+    obj, ref = p.locate(ctx)
     if obj is None:
         return Outcome.failed(f"{ref} does not exist.")
     value = resolve(obj, p.path)
@@ -72,13 +95,10 @@ def object_field(p: FieldParams, ctx: CheckContext) -> Outcome:
 # -- object_exists ------------------------------------------------------------------------
 
 
-class ExistsParams(Params):
+class ExistsParams(ObjectParams):
     """`object_exists`: an object exists (or, with `present: false`, does not)."""
 
-    kind: str
-    name: str
     present: bool = True
-    cluster_scoped: bool = False
 
 
 @check_type(
@@ -89,9 +109,8 @@ class ExistsParams(Params):
 )
 def object_exists(p: ExistsParams, ctx: CheckContext) -> Outcome:
     """Whether an object is there."""
-    namespace = None if p.cluster_scoped else ctx.ns(p.namespace)
-    ref = _ref(p.kind, p.name, namespace)
-    there = ctx.get(p.kind, p.name, namespace) is not None
+    obj, ref = p.locate(ctx)
+    there = obj is not None
     if there == p.present:
         return Outcome.passed(f"{ref} {'exists' if there else 'does not exist'}.")
     return Outcome.failed(f"{ref} {'does not exist' if p.present else 'still exists'}.")
@@ -100,10 +119,9 @@ def object_exists(p: ExistsParams, ctx: CheckContext) -> Outcome:
 # -- selector_pods ------------------------------------------------------------------------
 
 
-class SelectorParams(Params):
+class SelectorParams(ServiceParams):
     """`selector_pods`: the Service's selector matches the expected number of ready Pods."""
 
-    service: str
     ready: Count = ">=1"
 
     _count = field_validator("ready")(validate_count)
@@ -135,10 +153,9 @@ def pod_starting(pod: Obj) -> bool:
 )
 def selector_pods(p: SelectorParams, ctx: CheckContext) -> Outcome:
     """Count the ready Pods a Service's selector matches."""
-    namespace = ctx.ns(p.namespace)
-    service = ctx.get("Service", p.service, namespace)
+    service, namespace = p.locate(ctx)
     if service is None:
-        return Outcome.failed(f"Service {p.service} does not exist in {namespace}.")
+        return p.missing(namespace)
     pods = ctx.pods_for(service)
     ready = [pod for pod in pods if pod_ready(pod)]
     evidence = tuple(
@@ -158,10 +175,9 @@ def selector_pods(p: SelectorParams, ctx: CheckContext) -> Outcome:
 # -- endpoints_ready ----------------------------------------------------------------------
 
 
-class EndpointsParams(Params):
+class EndpointsParams(ServiceParams):
     """`endpoints_ready`: the Service's EndpointSlices list the expected endpoints."""
 
-    service: str
     ready: Count = ">=1"
     not_ready: Count | None = None
     port: int | str | None = None
@@ -191,9 +207,9 @@ def endpoint_ready(endpoint: Obj) -> bool:
 )
 def endpoints_ready(p: EndpointsParams, ctx: CheckContext) -> Outcome:
     """Count ready and not-ready endpoints in the Service's EndpointSlices."""
-    namespace = ctx.ns(p.namespace)
-    if ctx.get("Service", p.service, namespace) is None:
-        return Outcome.failed(f"Service {p.service} does not exist in {namespace}.")
+    service, namespace = p.locate(ctx)
+    if service is None:
+        return p.missing(namespace)
     slices = ctx.slices_for(p.service, namespace)
     pairs = slice_endpoints(slices)
     if p.port is not None:
@@ -243,10 +259,9 @@ def _pods_starting(ctx: CheckContext, service_name: str, namespace: str) -> bool
 # -- service_allocation -------------------------------------------------------------------
 
 
-class AllocationParams(Params):
+class AllocationParams(ServiceParams):
     """`service_allocation`: what the API server allocated for a Service."""
 
-    service: str
     service_type: str | None = None
     """The Service's `spec.type` (`type` names the check type, so it cannot be used here)."""
     cluster_ip_in: str | None = None
@@ -266,10 +281,9 @@ class AllocationParams(Params):
 )
 def service_allocation(p: AllocationParams, ctx: CheckContext) -> Outcome:
     """Check type, ClusterIP range, headless-ness and nodePort of a Service."""
-    namespace = ctx.ns(p.namespace)
-    service = ctx.get("Service", p.service, namespace)
+    service, namespace = p.locate(ctx)
     if service is None:
-        return Outcome.failed(f"Service {p.service} does not exist in {namespace}.")
+        return p.missing(namespace)
     spec = service.get("spec", {})
     problems: list[str] = []
     evidence = [f"type {spec.get('type', 'ClusterIP')}", f"clusterIP {spec.get('clusterIP')}"]
@@ -307,10 +321,8 @@ def service_allocation(p: AllocationParams, ctx: CheckContext) -> Outcome:
 # -- loadbalancer_ip ----------------------------------------------------------------------
 
 
-class LoadBalancerParams(Params):
+class LoadBalancerParams(ServiceParams):
     """`loadbalancer_ip`: a LoadBalancer Service got an external address."""
-
-    service: str
 
 
 @check_type(
@@ -321,10 +333,9 @@ class LoadBalancerParams(Params):
 )
 def loadbalancer_ip(p: LoadBalancerParams, ctx: CheckContext) -> Outcome:
     """status.loadBalancer.ingress has an IP or hostname."""
-    namespace = ctx.ns(p.namespace)
-    service = ctx.get("Service", p.service, namespace)
+    service, namespace = p.locate(ctx)
     if service is None:
-        return Outcome.failed(f"Service {p.service} does not exist in {namespace}.")
+        return p.missing(namespace)
     spec = service.get("spec", {})
     if spec.get("type") != "LoadBalancer":
         return Outcome.failed(
@@ -347,11 +358,9 @@ def loadbalancer_ip(p: LoadBalancerParams, ctx: CheckContext) -> Outcome:
 # -- condition ----------------------------------------------------------------------------
 
 
-class ConditionParams(Params):
+class ConditionParams(ObjectParams):
     """`condition`: a status condition of an object (Gateway, HTTPRoute, ...)."""
 
-    kind: str
-    name: str
     condition: str
     """The condition type, e.g. `Accepted`, `Programmed`, `ResolvedRefs`."""
     status: str = "True"
@@ -360,7 +369,6 @@ class ConditionParams(Params):
     """HTTPRoute: the name of the parent (Gateway) whose status entry to read."""
     listener: str | None = None
     """Gateway: the listener whose conditions to read."""
-    cluster_scoped: bool = False
 
 
 @check_type(
@@ -372,9 +380,7 @@ class ConditionParams(Params):
 )
 def condition(p: ConditionParams, ctx: CheckContext) -> Outcome:
     """Read a condition from status.conditions, a route's parent status or a listener."""
-    namespace = None if p.cluster_scoped else ctx.ns(p.namespace)
-    obj = ctx.get(p.kind, p.name, namespace)
-    ref = _ref(p.kind, p.name, namespace)
+    obj, ref = p.locate(ctx)
     if obj is None:
         return Outcome.failed(f"{ref} does not exist.")
     conditions = _conditions(obj, p)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tutor.content.models import LabSpec, LessonMeta, Question, Quiz
+from tutor.content.models import QUESTION_TYPES, LabSpec, LessonMeta, Question, Quiz
 from tutor.content.yamlsrc import YamlSource, YamlSyntaxError, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -285,7 +285,13 @@ def validation_problems(path: Path, source: YamlSource, exc: ValidationError) ->
 
 
 def _describe(loc: tuple[Any, ...], error: Any) -> str:
-    where = ".".join(str(part) for part in loc if not _is_union_tag(part))
+    # pydantic puts the discriminator value of a union member right after the list index
+    # (`questions.3.single.answer`); it is not a key of the file, so leave it out.
+    where = ".".join(
+        str(part)
+        for i, part in enumerate(loc)
+        if not (part in QUESTION_TYPES and i > 0 and isinstance(loc[i - 1], int))
+    )
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check its spelling)"
@@ -298,8 +304,3 @@ def _describe(loc: tuple[Any, ...], error: Any) -> str:
             else message
         )
     return f"{where}: {message}" if where else message
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic puts the discriminator value into the location of union members
-    return part in {"single", "multi", "truefalse", "text", "order", "yaml", "predict"}

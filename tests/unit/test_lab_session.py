@@ -1,4 +1,4 @@
-"""Lab sessions on the simulator: workspaces, the journal across processes, apply errors."""
+"""Lab sessions on the simulator: workspaces, state across processes, apply errors."""
 
 from __future__ import annotations
 
@@ -18,15 +18,25 @@ def course() -> Course:
     return load_course()
 
 
-def test_state_survives_a_new_process_through_the_journal(course: Course, tmp_path: Path) -> None:
+def test_state_survives_a_restart_of_the_simulators_server(
+    course: Course, tmp_path: Path, sim_daemon: Path
+) -> None:
+    """The product path: the simulator is an API server process that saves its state; a new
+    `kube-tutor lab check` (a new client) and even a restarted server see the lab as left."""
+    from tutor.cluster.connect import open_sim
+    from tutor.cluster.sim.api import control
+
     lab = course.lab("02-selector-mismatch")
     assert lab is not None
-    first = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    first = LabSession(lab, open_sim(), workspace=tmp_path / "ws")
+    assert first.cluster.backend == "sim"
+    assert type(first.cluster).__name__ == "KubeCluster"  # the one client path
     assert first.start().ok
     assert not first.check().passed
     assert first.solve().ok
-    # A new SimCluster stands for a new `kube-tutor lab check` process.
-    again = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    assert control.stop(sim_daemon)
+    assert control.status(sim_daemon) is None
+    again = LabSession(lab, open_sim(), workspace=tmp_path / "ws")
     assert again.check().passed
 
 

@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "tutor.cli.cluster",
     "tutor.cli.trace",
     "tutor.cli.schema",
+    "tutor.cli.sim",
 )
 
 

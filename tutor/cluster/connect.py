@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -52,15 +53,35 @@ def open_cluster(
         if backend == "sim":
             note(why)
     if backend == "sim":
-        import importlib
-
-        module = importlib.import_module("tutor.cluster.sim.cluster")
-        sim: Cluster = module.SimCluster()
-        return sim
+        return open_sim(env)
     target = resolve_target(backend, context, namespace_prefix=namespace_prefix, env=env)
     from tutor.cluster.kube import KubeCluster
 
     return KubeCluster(target)
+
+
+_IN_PROCESS: dict[str, Cluster] = {}
+
+
+def open_sim(env: Mapping[str, str] | None = None) -> Cluster:
+    """The simulated cluster: its API server on loopback (started when needed), reached with
+    the same client as kind. `KUBE_TUTOR_SIM=in-process` keeps it inside this process
+    instead (one per data folder), for unit tests and benchmarks."""
+    env = os.environ if env is None else env
+    if env.get("KUBE_TUTOR_SIM") == "in-process":
+        import importlib
+
+        from tutor.core.dirs import data_dir
+
+        key = str(data_dir())
+        if key not in _IN_PROCESS:
+            module = importlib.import_module("tutor.cluster.sim.cluster")
+            _IN_PROCESS[key] = module.SimCluster()
+        return _IN_PROCESS[key]
+    from tutor.cluster.kube import KubeCluster
+    from tutor.cluster.sim.api.control import ensure_running, sim_target
+
+    return KubeCluster(sim_target(ensure_running()))
 
 
 __all__ = ["UnreachableError", "default_backend", "open_cluster"]

@@ -30,7 +30,7 @@ KIND_CONTEXT = "kind-kube-tutor"
 """The context kind writes for the cluster `kube-tutor`."""
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
-BackendName = Literal["kind", "context"]
+BackendName = Literal["kind", "context", "sim"]
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,10 @@ class KubeCluster:
 
     def capabilities(self) -> set[str]:
         """Lab capabilities this cluster offers (read once per session)."""
+        if self._capabilities is None and self.backend == "sim":
+            from tutor.cluster.sim.cluster import CAPABILITIES
+
+            self._capabilities = set(CAPABILITIES)
         if self._capabilities is None:
             from tutor.cluster import kind
 
@@ -550,7 +554,18 @@ class KubeCluster:
     # -- traffic ------------------------------------------------------------------------
 
     def probe(self, request: ProbeRequest) -> ProbeResult:
-        """Send real traffic (from a probe Pod, a Pod, a node or this machine)."""
+        """Send real traffic (from a probe Pod, a Pod, a node or this machine); on the
+        simulator its data plane answers through kube-tutor's API group."""
+        if self.backend == "sim":
+            from tutor.cluster.sim.api.extension import (
+                PROBES_PATH,
+                request_to_json,
+                result_from_json,
+            )
+
+            answer = self._request("POST", PROBES_PATH, body=request_to_json(request),
+                                   content_type="application/json", what="probe")
+            return result_from_json(answer)
         from tutor.cluster.probes import run_probe
 
         result: ProbeResult = run_probe(self, request)

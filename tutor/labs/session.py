@@ -1,8 +1,8 @@
 """A lab in progress: start, apply, check, hint, reset, solve and watch.
 
-The same `LabSession` serves the CLI, the app and `lint --prove`, on every backend. On the
-simulator, which lives only as long as the process, the session keeps a journal of what was
-applied so that the next `kube-tutor lab check` (a new process) sees the same cluster.
+The same `LabSession` serves the CLI, the app and `lint --prove`, on every backend. The
+simulator keeps its own state (its API server saves it), so a new process, such as the next
+`kube-tutor lab check`, sees the cluster as the last one left it.
 """
 
 from __future__ import annotations
@@ -166,13 +166,8 @@ class LabSession:
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []
         self._intent: list[Obj] = []
-        # The journal lives in the workspace: it describes what *this* workspace applied,
-        # so a proof in a temporary workspace never disturbs the learner's lab.
-        self._journal = self.workspace / ".kube-tutor-sim.json"
-        if cluster.backend == "sim":
-            self._replay()
 
-    # -- namespaces and journal ---------------------------------------------------------
+    # -- namespaces ---------------------------------------------------------
 
     @property
     def all_namespaces(self) -> list[str]:
@@ -183,37 +178,6 @@ class LabSession:
         labels = {LAB_LABEL: self.lab.id, MANAGED_LABEL: MANAGED_VALUE}
         for namespace in self.all_namespaces:
             self.cluster.ensure_namespace(namespace, labels)
-
-    def _replay(self) -> None:
-        """Re-create the simulator state this lab had in an earlier process."""
-        if not self._journal.is_file():
-            return
-        try:
-            batches = json.loads(self._journal.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        self._ensure_namespaces()
-        for batch in batches:
-            try:
-                self.cluster.apply(batch, self.namespace)
-            except ClusterError:
-                continue
-            self._applied = batch
-
-    def _record(self, objects: list[Obj], *, fresh: bool = False) -> None:
-        if self.cluster.backend != "sim":
-            return
-        batches: list[list[Obj]] = []
-        if not fresh and self._journal.is_file():
-            try:
-                batches = json.loads(self._journal.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                batches = []
-        batches.append(objects)
-        self._journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps(batches), encoding="utf-8")
-        tmp.replace(self._journal)  # atomic: a crash leaves the old journal or the new one
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -244,15 +208,12 @@ class LabSession:
         except ClusterError as exc:
             return ApplyReport(problems=_conflict_problems(exc, read.objects), error=str(exc))
         self._applied = objects
-        self._record(objects)
         return ApplyReport(applied=applied)
 
     def _clear(self) -> None:
-        """Delete the lab's namespaces (and the simulator journal)."""
+        """Delete the lab's namespaces."""
         for namespace in self.all_namespaces:
             self.cluster.delete_namespace(namespace)
-        if self._journal.is_file():
-            self._journal.unlink()
         self._applied = []
 
     def reset(self) -> ApplyReport:

@@ -9,7 +9,8 @@ without it changing under them. Code outside the simulator gets copies (`SimClus
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,11 +61,20 @@ class Store:
         """Writes not yet seen by the controllers."""
         self.counters: dict[str, int] = {}
         """Writes per namespace ("" for cluster-scoped), for watchers and caches."""
+        self.observers: list[Callable[[Change, int], None]] = []
+        """Called after every write with the change and its resourceVersion (the API
+        server's watch feed); a snapshot starts with none."""
+        self.wall_clock = False
+        """When True (the API server), `tick()` follows real time instead of counting, so
+        timestamps and ages are what kubectl expects."""
 
     # -- time and identity -------------------------------------------------------------------
 
     def tick(self, seconds: int = 1) -> None:
-        """Advance the logical clock."""
+        """Advance the logical clock (to the current time, under `wall_clock`)."""
+        if self.wall_clock:
+            self.clock = max(self.clock, int(time.time() - EPOCH.timestamp()))
+            return
         self.clock += seconds
 
     def now(self) -> str:
@@ -195,8 +205,11 @@ class Store:
                         names.discard(name)
             for pair in new_labels.items():
                 index.setdefault(pair, set()).add(name)
-        self.changes.append(Change(kind, ns, name, old, obj))
+        change = Change(kind, ns, name, old, obj)
+        self.changes.append(change)
         self.counters[ns] = self.counters.get(ns, 0) + 1
+        for observer in self.observers:
+            observer(change, self.resource_version)
         return obj
 
     def delete(self, kind: str, namespace: str, name: str) -> Obj | None:
@@ -213,8 +226,11 @@ class Store:
                 if names is not None:
                     names.discard(name)
         self.resource_version += 1
-        self.changes.append(Change(kind, ns, name, old, None))
+        change = Change(kind, ns, name, old, None)
+        self.changes.append(change)
         self.counters[ns] = self.counters.get(ns, 0) + 1
+        for observer in self.observers:
+            observer(change, self.resource_version)
         return old
 
     def drain(self) -> builtins.list[Change]:
@@ -240,6 +256,7 @@ class Store:
         other.uid_counter = self.uid_counter
         other.changes = list(self.changes)
         other.counters = dict(self.counters)
+        other.wall_clock = self.wall_clock
         return other
 
 

@@ -201,7 +201,14 @@ async def read_body(request: web.Request) -> Any:
     if not raw:
         raise errors.bad_request("the body of the request was empty")
     content_type = request.headers.get("Content-Type", "")
-    if "protobuf" in content_type or "cbor" in content_type:
+    if "protobuf" in content_type:
+        from tutor.cluster.sim.api.protobuf import ProtobufError, decode_object
+
+        try:
+            return decode_object(raw)
+        except ProtobufError as exc:
+            raise ApiError(415, "UnsupportedMediaType", str(exc)) from exc
+    if "cbor" in content_type:
         raise ApiError(
             415,
             "UnsupportedMediaType",

@@ -186,7 +186,9 @@ def render(document: Obj) -> str:
     lines = ["{", f'"source": {json.dumps(document["source"])},', '"kinds": {']
     kinds = list(document["kinds"].items())
     for i, (key, value) in enumerate(kinds):
-        lines.append(f"{json.dumps(key)}: {json.dumps(value)}" + ("," if i < len(kinds) - 1 else ""))
+        lines.append(
+            f"{json.dumps(key)}: {json.dumps(value)}" + ("," if i < len(kinds) - 1 else "")
+        )
     lines.append("},")
     lines.append('"types": {')
     types = list(document["types"].items())

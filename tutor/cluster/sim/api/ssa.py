@@ -518,9 +518,7 @@ def record_update(
     mine = entries.get(key)
     before = mine.fields if mine is not None else frozenset()
     fields = _update_set((set(before) - removed) | added | modified, node)
-    if fields != before or mine is None:
-        time = _now(now)
-    else:
-        time = mine.time or _now(now)
+    changed = mine is None or fields != before
+    time = _now(now) if changed or mine is None else mine.time or _now(now)
     entries[key] = _Entry(manager, operation, api_version, time, subresource, fields)
     return _encode(entries)

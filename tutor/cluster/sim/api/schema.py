@@ -43,11 +43,24 @@ def is_known_kind(api_version: str | None, kind: str | None) -> bool:
     return f"{api_version}/{kind}" in _document()["kinds"]
 
 
+_BUILTIN_GROUPS = frozenset(
+    {"", "apps", "batch", "autoscaling", "policy", "discovery.k8s.io", "networking.k8s.io"}
+    | {"events.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io", "coordination.k8s.io"}
+    | {"scheduling.k8s.io", "node.k8s.io", "certificates.k8s.io", "admissionregistration.k8s.io"}
+    | {"apiextensions.k8s.io", "apiregistration.k8s.io", "flowcontrol.apiserver.k8s.io"}
+    | {"resource.k8s.io", "storagemigration.k8s.io", "authentication.k8s.io"}
+    | {"authorization.k8s.io", "internal.apiserver.k8s.io"}
+)
+"""API groups kube-apiserver serves itself; anything else (Gateway API included, although its
+group ends in k8s.io) comes from a CustomResourceDefinition."""
+
+
 def is_custom_resource(api_version: str | None) -> bool:
-    """Kinds served from CustomResourceDefinitions (their API group has a dot and is not a
-    Kubernetes group), which the API server patches without strategic merge."""
-    group = (api_version or "").rpartition("/")[0]
-    return "." in group and not group.endswith(".k8s.io")
+    """Kinds served from CustomResourceDefinitions, which the API server patches without
+    strategic merge."""
+    version = api_version or ""
+    group = version.rpartition("/")[0] if "/" in version else ""
+    return group not in _BUILTIN_GROUPS
 
 
 def _fields(node: Obj) -> Obj:

@@ -18,7 +18,7 @@ import yaml
 
 from tutor.cluster.base import ClusterError
 from tutor.cluster.sim.api import schemagen
-from tutor.cluster.sim.api.fieldsets import from_fields_v1, path_string, to_fields_v1
+from tutor.cluster.sim.api.fieldpaths import from_fields_v1, path_string, to_fields_v1
 from tutor.cluster.sim.api.patch import (
     ApplyConflict,
     PatchError,
@@ -134,7 +134,7 @@ def test_json_patch_errors_are_422_with_the_generic_message(ops: Any, detail: st
         apply_json_patch(SVC, ops)
     assert caught.value.code == 422
     assert caught.value.reason == "Invalid"
-    assert caught.value.message == "the server rejected our request due to an error in our request"
+    assert str(caught.value) == "the server rejected our request due to an error in our request"
     assert caught.value.detail == detail
 
 
@@ -314,11 +314,11 @@ def test_conflict_message_and_causes() -> None:
     with pytest.raises(ApplyConflict) as caught:
         server_side_apply(live, changed, manager="kube-tutor", force=False)
     # managedfields/internal/conflict.go getConflictMessage and printManager.
-    assert caught.value.message == (
+    assert caught.value.message() == (
         'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: '
         ".spec.selector"
     )
-    assert caught.value.causes == [
+    assert caught.value.causes() == [
         {
             "type": "FieldManagerConflict",
             "message": 'conflict with "kubectl-client-side-apply" using v1',
@@ -344,7 +344,7 @@ def test_two_conflicts_are_grouped_by_manager() -> None:
     changed["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"
     with pytest.raises(ApplyConflict) as caught:
         server_side_apply(live, changed, manager="kube-tutor", force=False)
-    assert caught.value.message == (
+    assert caught.value.message() == (
         'Apply failed with 2 conflicts: conflicts with "edit" using apps/v1 at '
         "2026-01-01T00:00:00Z:\n- .spec.replicas\n"
         '- .spec.template.spec.containers[name="web"].image'

@@ -58,7 +58,7 @@ _SERVER_META = ("generation", "managedFields", "resourceVersion")
 class ApplyConflict(Exception):
     """Fields of the apply are owned by other managers with other values (HTTP 409).
 
-    `conflicts` lists (manager description, field path) pairs; `message` and `causes` are the
+    `conflicts` lists (manager description, field path) pairs; `message()` and `causes()` give the
     `Status` message and `details.causes` the API server sends
     (managedfields/internal/conflict.go `NewConflictError`)."""
 
@@ -67,10 +67,12 @@ class ApplyConflict(Exception):
 
     def __init__(self, conflicts: list[tuple[str, str]]) -> None:
         self.conflicts = conflicts
-        self.message = _conflict_message(conflicts)
-        super().__init__(self.message)
+        super().__init__(_conflict_message(conflicts))
 
-    @property
+    def message(self) -> str:
+        """The `Status` message (`Apply failed with 1 conflict: conflict with ...`)."""
+        return _conflict_message(self.conflicts)
+
     def causes(self) -> list[Obj]:
         """`details.causes` of the `Status` (type FieldManagerConflict, one per field)."""
         return [

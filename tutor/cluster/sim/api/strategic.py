@@ -42,7 +42,7 @@ class PatchError(Exception):
     reason), `message` (what the `Status` says) and `detail` (the library's own sentence)."""
 
     def __init__(self, code: int, reason: str, message: str, detail: str = "") -> None:
-        super().__init__(message if not detail else f"{message}: {detail}")
+        super().__init__(message)  # str() is the Status message
         self.code = code
         self.reason = reason
         self.message = message

@@ -3,6 +3,7 @@ CLI stays quick): `ensure_running` is what `lab start`, the app and every lab co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -152,10 +153,9 @@ def stop(home: Path | None = None, timeout: float = 10.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(pid):
-        try:  # reap it when it is our child (tests start it from this process)
+        # reap it when it is our child (tests start it from this process)
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.02)
     return True
 

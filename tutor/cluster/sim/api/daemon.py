@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -44,10 +45,9 @@ async def serve(folder: Path, port: int) -> None:
     print(f"serving on https://127.0.0.1:{running.port} (pid {os.getpid()})", flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        # Windows has no signal handlers on the loop: Ctrl+C ends it instead
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C ends the loop instead
-            pass
     try:
         await stop.wait()
     finally:

@@ -23,8 +23,8 @@ from tutor.cluster.base import FIELD_MANAGER, ClusterError
 from tutor.cluster.sim.admission import Admission
 from tutor.cluster.sim.api import errors
 from tutor.cluster.sim.api.errors import ApiError
-from tutor.cluster.sim.api.fieldsets import managed_entry
 from tutor.cluster.sim.api.resources import ServedResource
+from tutor.cluster.sim.api.ssa import record_update, server_side_apply
 from tutor.cluster.sim.cluster import SYSTEM_NAMESPACES, SimCluster
 from tutor.cluster.sim.store import Change
 from tutor.cluster.sim.store import deep_copy as _deep_copy
@@ -199,8 +199,12 @@ class Engine:
         manager: str,
         operation: str,
         dry_run: bool,
+        managed: builtins.list[Obj] | None = None,
     ) -> Obj:
-        """Admit `manifest` (the whole desired object), store it, converge; returns it."""
+        """Admit `manifest` (the whole desired object), store it, converge; returns it.
+
+        `managed` is the managedFields server-side apply worked out; for other writes the
+        writer takes every field it changed (`record_update`)."""
         store = self.cluster.store
         store.tick()
         trial = self.cluster.alloc.copy()
@@ -220,9 +224,16 @@ class Engine:
         for carried in ("deletionTimestamp", "deletionGracePeriodSeconds", "finalizers"):
             if existing is not None and carried in existing["metadata"]:
                 meta.setdefault(carried, existing["metadata"][carried])
-        meta["managedFields"] = _managed_fields(
-            existing, manifest, res, manager, operation, store.now()
-        )
+        if managed is None:
+            previous = (existing or {}).get("metadata", {}).get("managedFields")
+            if previous is None:
+                meta.pop("managedFields", None)
+            else:
+                meta["managedFields"] = previous
+            managed = record_update(
+                existing, obj, manager=manager, operation=operation, now=store.now()
+            )
+        meta["managedFields"] = managed
         if dry_run:
             meta.setdefault("uid", existing["metadata"]["uid"] if existing else store.new_uid())
             meta.setdefault(
@@ -311,25 +322,35 @@ class Engine:
         body: Obj,
         *,
         manager: str,
+        force: bool,
         dry_run: bool,
-        merged: Obj | None = None,
     ) -> tuple[Obj, bool]:
-        """Server-side apply: `merged` is the object after merging (None: `body` as the whole
-        object, kube-tutor's own semantics). Returns (object, created)."""
+        """Server-side apply of the configuration `body` by `manager`: merged into the live
+        object by field ownership (`ssa.server_side_apply`; `ApplyConflict` unless `force`),
+        then admitted like any write. Returns (object, created)."""
         self._writable(res)
         existing = self.cluster.store.get(res.kind, namespace, name)
-        if existing is None:
-            if res.namespaced:
-                self._namespace_open(res, namespace)
-            obj = self._admit_and_store(
-                res, namespace, body, None, manager=manager, operation="Apply", dry_run=dry_run
-            )
-            return obj, True
-        target = merged if merged is not None else body
-        obj = self._admit_and_store(
-            res, namespace, target, existing, manager=manager, operation="Apply", dry_run=dry_run
+        if existing is None and res.namespaced:
+            self._namespace_open(res, namespace)
+        merged = server_side_apply(
+            deep_copy(existing) if existing is not None else None,
+            body,
+            manager=manager,
+            force=force,
+            now=self.cluster.store.now(),
         )
-        return obj, False
+        managed = list((merged.get("metadata") or {}).get("managedFields") or [])
+        obj = self._admit_and_store(
+            res,
+            namespace,
+            merged,
+            existing,
+            manager=manager,
+            operation="Apply",
+            dry_run=dry_run,
+            managed=managed,
+        )
+        return obj, existing is None
 
     def write_status(
         self,
@@ -491,27 +512,3 @@ def _later(timestamp: str, seconds: int) -> str:
 
     moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _managed_fields(
-    existing: Obj | None,
-    manifest: Obj,
-    res: ServedResource,
-    manager: str,
-    operation: str,
-    now: str,
-) -> list[Obj]:
-    """managedFields after this write: this manager's entry replaced, the others kept."""
-    previous = list((existing or {}).get("metadata", {}).get("managedFields") or [])
-    kept = [
-        entry
-        for entry in previous
-        if not (entry.get("manager") == manager and entry.get("operation") == operation)
-    ]
-    api_version = manifest.get("apiVersion") or res.group_version()
-    kept.append(
-        managed_entry(
-            manifest, manager=manager, operation=operation, api_version=str(api_version), time=now
-        )
-    )
-    return kept

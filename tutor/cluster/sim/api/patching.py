@@ -111,24 +111,22 @@ def server_side_apply(
     body.setdefault("metadata", {})["name"] = name
     if res.namespaced:
         body["metadata"]["namespace"] = namespace
-    live = engine.cluster.store.get(res.kind, namespace, name)
-    merged: Obj | None = None
-    if live is not None and not own:
-        try:
-            merged = forms.server_side_apply(deep_copy(live), body, manager=manager, force=force)
-        except forms.ApplyConflict as conflict:
-            raise ApiError(
-                409,
-                "Conflict",
-                conflict.message(),
-                details={
-                    "name": name,
-                    **({"group": res.group} if res.group else {}),
-                    "kind": res.plural,
-                    "causes": conflict.causes(),
-                },
-            ) from conflict
-    return engine.apply(res, namespace, name, body, manager=manager, dry_run=dry_run, merged=merged)
+    try:
+        return engine.apply(
+            res, namespace, name, body, manager=manager, force=force or own, dry_run=dry_run
+        )
+    except forms.ApplyConflict as conflict:
+        raise ApiError(
+            409,
+            "Conflict",
+            conflict.message(),
+            details={
+                "name": name,
+                **({"group": res.group} if res.group else {}),
+                "kind": res.plural,
+                "causes": conflict.causes(),
+            },
+        ) from conflict
 
 
 def scale_of(obj: Obj) -> Obj:

@@ -162,6 +162,28 @@ class LabRun:
         except Unresolved as exc:
             return JobOutcome("trace", target=target or "", error=f"Cannot trace this yet: {exc}.")
 
+    def kubectl_line(self) -> str:
+        """How to point kubectl at this lab's cluster (empty before the lab opened, or on an
+        in-process simulator that kubectl cannot reach)."""
+        session = self.session
+        target = getattr(session.cluster, "target", None) if session is not None else None
+        if session is None or target is None:
+            return ""
+        from tutor.labs.kubectl import kubectl_setup
+
+        return kubectl_setup(target, session.namespace)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until the lab's cluster changes (kubectl in another terminal, a controller)
+        or `timeout` passes; False at once when the cluster cannot be watched."""
+        session = self.session
+        if session is None or getattr(session.cluster, "target", None) is None:
+            return False
+        try:
+            return session.cluster.wait_for_change(session.namespace, timeout)
+        except ClusterError:
+            return False
+
     def hint(self) -> tuple[Hint | None, str]:
         """The next hint tier for the first failing check with hints, and what to say."""
         if self.session is None or self.result is None:

@@ -10,9 +10,9 @@ def open_backend(
 ) -> Cluster:
     """A `Cluster` for `--backend sim|kind|context` (None: the default for this machine)."""
     if backend == "sim":
-        from tutor.cluster.sim.cluster import SimCluster
+        from tutor.cluster.connect import open_sim
 
-        return SimCluster()
+        return open_sim()
     from tutor.cluster.connect import open_cluster
 
     return open_cluster(backend, context, namespace_prefix=prefix)

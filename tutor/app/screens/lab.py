@@ -57,6 +57,13 @@ class LabScreen(Screen[None]):
         Binding("r", "reset", "Reset", tooltip="Back to the start files (asks first)"),
         Binding("s", "solve", "Solve", tooltip="Apply the reference solution (asks first)"),
         Binding("e", "edit", "Edit", show=False, tooltip="Edit the workspace files"),
+        Binding(
+            "y",
+            "copy_kubectl",
+            "Copy kubectl setup",
+            show=False,
+            tooltip="Copy the line that points kubectl at this lab's cluster",
+        ),
         Binding("i", "task", "Task", show=False, tooltip="Show the task"),
         Binding(
             "o",
@@ -66,6 +73,9 @@ class LabScreen(Screen[None]):
             tooltip="Open its lesson (the one this lab practises)",
         ),
     ]
+
+    class ClusterChanged(Message):
+        """Something in the lab's namespace changed outside this screen."""
 
     class JobDone(Message):
         """A job on the cluster finished (its outcome says what it did)."""
@@ -103,6 +113,7 @@ class LabScreen(Screen[None]):
                 f"Cluster: {BACKEND_NAMES.get(self.backend, self.backend)}", id="lab-backend"
             )
             yield Static("", id="lab-note", markup=False)
+        yield Static("", id="lab-kubectl", markup=False).set_styles("display: none;")
         with Horizontal(id="lab-main"):
             with TabbedContent(id="lab-tabs"):
                 with TabPane("Task (i)", id="pane-task"), VerticalScroll(id="lab-task"):
@@ -145,6 +156,12 @@ class LabScreen(Screen[None]):
         """Show what the job did: problems with file and line, or the new check states."""
         self.busy = False
         outcome = message.outcome
+        line = self.run.kubectl_line()
+        if line:
+            shown = self.query_one("#lab-kubectl", Static)
+            shown.update(f"kubectl (y copies): {line}")
+            shown.display = True
+            self._watch_cluster()
         if outcome.job == "trace":
             self._show_trace(outcome)
         else:
@@ -187,6 +204,29 @@ class LabScreen(Screen[None]):
             view.show_report(outcome.trace)
         else:
             view.show_message(outcome.error or "")
+
+    @work(thread=True, group="lab-watch", exclusive=True, exit_on_error=False)
+    def _watch_cluster(self) -> None:
+        """Re-check when the cluster changes (kubectl in another pane): the list turns green
+        by itself."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            if self.run.wait_for_change(5.0) and not worker.is_cancelled:
+                self.post_message(self.ClusterChanged())
+
+    def on_lab_screen_cluster_changed(self, message: ClusterChanged) -> None:
+        """Check again, unless a job runs (its own round shows the new state)."""
+        if not self.busy:
+            self._start("check")
+
+    def action_copy_kubectl(self) -> None:
+        """Copy the kubectl setup line to the clipboard."""
+        line = self.run.kubectl_line()
+        if line:
+            self.app.copy_to_clipboard(line)
+            self._note("Copied: paste it in another terminal to use kubectl on this lab.")
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 
 from tests.kubectl.conftest import Kubectl
 from tutor.cli import main
+from tutor.cluster.sim.api.credentials import sim_dir
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 
@@ -196,3 +197,40 @@ def test_fixing_lab_02_with_kubectl_edit_turns_lab_check_green(
     edited = run("edit", "svc", "web", "--validate=false")
     assert edited.returncode == 0, edited.stderr
     assert main(["lab", "check", "02"]) == 0
+
+
+def test_lab_apply_keeps_learner_labels_and_takes_back_its_own_fields(
+    kubectl_binary: Path, sim_daemon: Path, tmp_path: Path
+) -> None:
+    """Server-side apply as on kind: `lab apply` (field manager kube-tutor, forced) takes back
+    the fields its files set (the selector a learner edited) and leaves fields only the
+    learner set (a label added with `kubectl label`)."""
+    import os
+    import subprocess
+
+    assert main(["lab", "start", "02"]) == 0
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "KUBECONFIG": str(sim_dir(sim_daemon) / "kubeconfig"),
+    }
+    ns = "kt-02-selector-mismatch"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(kubectl_binary), *args, "-n", ns],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    assert run("label", "svc", "web", "owner=learner").returncode == 0
+    assert run("patch", "svc", "web", "-p", '{"spec":{"selector":{"app":"web"}}}').returncode == 0
+    assert main(["lab", "apply", "02"]) == 0
+    shown = run("get", "svc", "web", "-o", "json", "--show-managed-fields")
+    svc = json.loads(shown.stdout)
+    assert svc["metadata"]["labels"] == {"owner": "learner"}
+    assert svc["spec"]["selector"] == {"app": "frontend"}  # the workspace file says so
+    managers = {m["manager"]: m["operation"] for m in svc["metadata"]["managedFields"]}
+    assert managers.get("kube-tutor") == "Apply" and managers.get("kubectl-label") == "Update"

@@ -371,8 +371,24 @@ class Shell:
                 end = _matching_done(tokens, index)
                 if end is None:
                     return result.add(Out(2, "", "sh: syntax error: unexpected end of file\n"))
+                after = end + 1
+                if after < len(tokens) and tokens[after] == "|":
+                    # `for ...; done | sort`: the loop's output feeds the pipeline
+                    stop = after + 1
+                    while stop < len(tokens) and tokens[stop] not in (";", "&&", "||"):
+                        stop += 1
+                    if not skip:
+                        loop = self._for(tokens[index + 1 : end])
+                        piped = self._pipeline(tokens[after + 1 : stop], loop.stdout)
+                        result = result.add(
+                            Out(piped.code, piped.stdout, loop.stderr + piped.stderr)
+                        )
+                        self.status = result.code
+                    index = stop + 1
+                    continue
                 if not skip:
                     result = result.add(self._for(tokens[index + 1 : end]))
+                    self.status = result.code
                 index = end + 1
                 continue
             end = index
@@ -401,14 +417,13 @@ class Shell:
             result = result.add(self._list(body))
         return result
 
-    def _pipeline(self, tokens: list[str]) -> Out:
+    def _pipeline(self, tokens: list[str], stdin: str = "") -> Out:
         stages: list[list[str]] = [[]]
         for token in tokens:
             if token == "|":
                 stages.append([])
             else:
                 stages[-1].append(token)
-        stdin = ""
         stderr = ""
         code = 0
         for stage in stages:

@@ -207,7 +207,8 @@ def test_nc_probe_round_trip(lab: SimCluster) -> None:
 
 def test_agnhost_connect_messages(lab: SimCluster) -> None:
     """test/images/agnhost/connect/connect.go: silent success, REFUSED/TIMEOUT/DNS prefixes."""
-    assert run(lab, "/agnhost", "connect", "web:80", "--timeout", "1s") == ExecResult(0, "", "")
+    ok = run(lab, "/agnhost", "connect", "web:80", "--timeout", "1s")
+    assert (ok.code, ok.stdout, ok.stderr) == (0, "", "")
     assert run(lab, "/agnhost", "connect", "empty:80", "--timeout=1s").stderr == "REFUSED\n"
     assert run(lab, "/agnhost", "connect", "web:81", "--timeout=1s").stderr == "TIMEOUT\n"
     dns = run(lab, "/agnhost", "connect", "nope:80", "--timeout=1s")
@@ -245,8 +246,12 @@ def test_missing_tools_per_image(lab: SimCluster) -> None:
 
 def test_exit_status_channel() -> None:
     assert ExecResult(0, "", "").status()["status"] == "Success"
-    failed = ExecResult(7, "", "").status()
+    failed = ExecResult(7, "", "", ("curl", "-s", "http://empty/")).status()
     assert failed["reason"] == "NonZeroExitCode"
+    assert failed["message"] == (
+        "command terminated with non-zero exit code: error executing command "
+        "[curl -s http://empty/], exit code 7"
+    )
     assert failed["details"]["causes"] == [{"reason": "ExitCode", "message": "7"}]
 
 

@@ -52,6 +52,8 @@ class ExecResult:
     """The exit code of the process (kubectl exits with it); 1 when it never started."""
     stdout: str
     stderr: str
+    argv: tuple[str, ...] = ()
+    """The command that ran (named in the NonZeroExitCode message)."""
     failure: str = ""
     """When the process never started: the message of the InternalError Status the kubelet
     sends on the error channel (kubectl prints `error: ` and this, and exits 1)."""
@@ -75,7 +77,9 @@ class ExecResult:
         return {
             **meta,
             "status": "Failure",
-            "message": f"command terminated with non-zero exit code: exit status {self.code}",
+            # the kubelet wraps containerd's codeExitError (internal/cri/server/streaming.go)
+            "message": "command terminated with non-zero exit code: error executing command "
+            f"[{' '.join(self.argv)}], exit code {self.code}",
             "reason": "NonZeroExitCode",
             "details": {"causes": [{"reason": "ExitCode", "message": str(self.code)}]},
         }
@@ -141,10 +145,10 @@ def run_command(
         raise ExecRefusedError("you must specify at least 1 command for the container")
     toolbox = toolbox_for(str(spec.get("image") or ""))
     if toolbox.find(argv[0]) is None:
-        return ExecResult(1, "", "", _not_started(found, spec, argv))
+        return ExecResult(1, "", "", tuple(argv), _not_started(found, spec, argv))
     proc = Proc(cluster, found, spec, toolbox)
     out = run_tool(proc, list(argv))
-    return ExecResult(out.code, out.stdout, out.stderr)
+    return ExecResult(out.code, out.stdout, out.stderr, tuple(argv))
 
 
 def _not_started(pod: Obj, container: Obj, argv: list[str]) -> str:

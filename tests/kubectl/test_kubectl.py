@@ -234,3 +234,26 @@ def test_lab_apply_keeps_learner_labels_and_takes_back_its_own_fields(
     assert svc["spec"]["selector"] == {"app": "frontend"}  # the workspace file says so
     managers = {m["manager"]: m["operation"] for m in svc["metadata"]["managedFields"]}
     assert managers.get("kube-tutor") == "Apply" and managers.get("kubectl-label") == "Update"
+
+
+def test_exec_and_logs_answered_by_the_data_plane(kubectl: Kubectl, ns: str) -> None:
+    """`kubectl exec ... curl|dig|nc` and `kubectl logs` as on kind (agnhost 2.39's tools)."""
+    assert kubectl("apply", "--validate=false", "-n", ns, "-f",
+                   str(LABS / "02-selector-mismatch" / "solution")).code == 0
+    assert kubectl("run", "client", "-n", ns,
+                   "--image=registry.k8s.io/e2e-test-images/agnhost:2.39", "--",
+                   "/agnhost", "pause").code == 0
+    curl = kubectl("exec", "-n", ns, "client", "--", "curl", "-s", "http://web/hostname")
+    assert curl.code == 0, curl.err
+    assert curl.out.startswith("web-")
+    dig = kubectl("exec", "-n", ns, "client", "--", "dig", "+short", "web.%s.svc.cluster.local" % ns)
+    assert dig.code == 0 and dig.out.strip().startswith("10.96.")
+    closed = kubectl("exec", "-n", ns, "client", "--", "nc", "-z", "-w", "1", "web", "81")
+    assert closed.code == 1  # no such Service port: the exit code travels back through kubectl
+    missing = kubectl("exec", "-n", ns, "client", "--", "wget", "-q", "-O-", "http://web/")
+    assert missing.code != 0 and "executable file not found" in missing.err
+    resolv = kubectl("exec", "-n", ns, "client", "--", "cat", "/etc/resolv.conf")
+    assert f"search {ns}.svc.cluster.local svc.cluster.local cluster.local" in resolv.out
+    pod = kubectl("get", "pods", "-n", ns, "-l", "app=web", "-o", "name").out.split()[0]
+    logs = kubectl("logs", "-n", ns, pod)
+    assert logs.code == 0 and logs.out.strip()

@@ -138,24 +138,11 @@ def pod_log(server: ApiServer, request: web.Request, namespace: str, name: str) 
     return web.Response(text=text, content_type="text/plain")
 
 
-def _exit_status(code: int, argv: list[str]) -> Obj:
-    if code == 0:
-        return {"metadata": {}, "status": "Success"}
-    return {
-        "metadata": {},
-        "status": "Failure",
-        "message": f"command terminated with non-zero exit code: error executing command "
-        f"[{' '.join(argv)}], exit code {code}",
-        "reason": "NonZeroExitCode",
-        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
-    }
-
-
 async def exec_pod(
     server: ApiServer, request: web.Request, namespace: str, name: str
 ) -> web.StreamResponse:
     """`.../pods/NAME/exec` over WebSocket: run the command in the simulated container."""
-    from tutor.cluster.sim.api.execs import run_command
+    from tutor.cluster.sim.api.execs import ExecRefusedError, run_command
 
     argv = request.query.getall("command", [])
     if not argv:
@@ -165,9 +152,17 @@ async def exec_pod(
     pod = cluster.store.get("Pod", namespace, name)
     if pod is None:
         raise errors.not_found("pods", name)
+    try:
+        # The API server and the kubelet refuse before the upgrade (no such container...).
+        result = run_command(cluster, namespace, name, container, list(argv))
+    except ExecRefusedError as exc:
+        raise ApiError(exc.code, exc.api_reason, exc.message) from exc
+    except NotFoundError as exc:
+        raise ApiError(404, "NotFound", exc.message) from exc
+    except ClusterError as exc:
+        raise ApiError(500, "InternalError", exc.message) from exc
     ws = web.WebSocketResponse(protocols=EXEC_PROTOCOLS, autoping=True)
-    ready = ws.can_prepare(request)
-    if not ready.ok:
+    if not ws.can_prepare(request).ok:
         raise ApiError(400, "BadRequest", "Upgrade request required")
     await ws.prepare(request)
     protocol = ws.ws_protocol or "channel.k8s.io"
@@ -179,20 +174,8 @@ async def exec_pod(
         else:
             await ws.send_bytes(bytes([channel]) + data)
 
-    try:
-        result = run_command(cluster, namespace, name, container, list(argv))
-    except ClusterError as exc:
-        status = {
-            "metadata": {},
-            "status": "Failure",
-            "message": exc.message,
-            "reason": "InternalError",
-        }
-        await send(3, json.dumps(status).encode())
-        await ws.close()
-        return ws
     if request.query.get("stdin") in ("true", "1"):
-        # Input is not simulated: drain what the client sends until it says it is done.
+        # Input is not simulated: give the client a moment to send (or close) and go on.
         try:
             message = await asyncio.wait_for(ws.receive(), 0.05)
             if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
@@ -204,8 +187,10 @@ async def exec_pod(
     if result.stderr:
         await send(2, result.stderr.encode())
     if protocol.startswith(("v4", "v5")):
-        await send(3, json.dumps(_exit_status(result.code, list(argv))).encode())
-    elif result.code:
-        await send(3, f"command terminated with exit code {result.code}".encode())
+        await send(3, json.dumps(result.status()).encode())
+    elif result.code or result.failure:
+        await send(
+            3, (result.failure or f"command terminated with exit code {result.code}").encode()
+        )
     await ws.close()
     return ws

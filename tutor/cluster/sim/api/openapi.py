@@ -208,7 +208,7 @@ def _v3_property(prop: Obj) -> Obj:
     return converted
 
 
-_V3_SPECIAL = {
+_V3_SPECIAL: dict[str, Obj] = {
     # kube-openapi's OpenAPIV3OneOfTypes for these two wrapper types.
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
         "format": "int-or-string",

@@ -62,7 +62,7 @@ def _k(group: str, version: str, kind: str, plural: str, *rest: Any) -> ServedKi
     return ServedKind(group, version, kind, plural, *rest)
 
 
-SERVED: tuple[ServedKind, ...] = (
+DESCRIBED: tuple[ServedKind, ...] = (
     _k("", "v1", "Namespace", "namespaces", False, ("status",)),
     _k("", "v1", "Node", "nodes", False, ("status",)),
     _k("", "v1", "Pod", "pods", True, ("status",)),
@@ -98,6 +98,19 @@ SERVED: tuple[ServedKind, ...] = (
     _k(CRD_GROUP, "v1", "ReferenceGrant", "referencegrants"),
     _k(CRD_GROUP, "v1beta1", "ReferenceGrant", "referencegrants"),
 )
+"""Every kind the schema data covers (the generator keeps what these reach)."""
+
+
+def _served() -> tuple[ServedKind, ...]:
+    """The described kinds the API server serves (its `resources.SERVED`): the documents
+    describe exactly those, as kube-apiserver's describe what it installed."""
+    from tutor.cluster.sim.api.resources import SERVED as RESOURCES
+
+    served = {(r.group, v, r.kind) for r in RESOURCES for v in r.versions}
+    return tuple(k for k in DESCRIBED if (k.group, k.version, k.kind) in served)
+
+
+SERVED: tuple[ServedKind, ...] = _served()
 """Kinds, versions, plurals, scope and subresources the OpenAPI documents describe."""
 
 

@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tutor.cluster.sim.api.openapi import CRD_GROUP, SERVED
+from tutor.cluster.sim.api.openapi import CRD_GROUP
+from tutor.cluster.sim.api.openapi import DESCRIBED as SERVED
 
 KUBERNETES_VALIDATE_FOLDER = "kubernetes-json-schema/v1.37.0-local"
 GATEWAY_BUNDLE = "v1.6.1"

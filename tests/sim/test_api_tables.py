@@ -12,12 +12,8 @@ from typing import Any
 
 import pytest
 
-from tutor.cluster.sim.api.tables import (
-    format_label_selector,
-    human_duration,
-    selector_string,
-    to_table,
-)
+from tutor.cluster.sim.api.printers import format_label_selector, human_duration, selector_string
+from tutor.cluster.sim.api.tables import to_table
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 Obj = dict[str, Any]

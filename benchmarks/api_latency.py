@@ -105,7 +105,7 @@ def main() -> int:
                 )
                 sent: list[float] = []
 
-                def create(payload: str = body) -> None:
+                def create(payload: str = body, sent: list[float] = sent) -> None:
                     other = http.client.HTTPSConnection("127.0.0.1", info.port, context=context)
                     sent.append(time.perf_counter())
                     other.request(

@@ -91,7 +91,9 @@ def main() -> int:
     print(f"  bare Textual app       {bare_ms:7.1f} ms  (min {min(bare) * 1000:.1f})")
     print(f"  kube-tutor app         {app_ms:7.1f} ms  (min {min(app) * 1000:.1f})")
     print(f"  ratio                  {ratio:7.2f}    (budget {BUDGET_RATIO}x)  {verdict}")
-    print(f"  kube-tutor course shown {course_ms:6.1f} ms  (information: course loaded in a worker)")
+    print(
+        f"  kube-tutor course shown {course_ms:6.1f} ms  (information: course loaded in a worker)"
+    )
     return 0 if ratio <= BUDGET_RATIO else 1
 
 

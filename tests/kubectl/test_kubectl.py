@@ -77,9 +77,7 @@ def test_imperative_commands_sent_as_protobuf(kubectl: Kubectl, ns: str) -> None
 
 
 def test_label_delete_and_graceful_termination(kubectl: Kubectl, ns: str) -> None:
-    applied = kubectl(
-        "apply", "--validate=false", "-n", ns, "-f", str(LABS / "02-selector-mismatch" / "solution")
-    )
+    applied = kubectl("apply", "-n", ns, "-f", str(LABS / "02-selector-mismatch" / "solution"))
     assert applied.code == 0, applied.err
     names = kubectl("get", "pods", "-n", ns, "-l", "app=web", "-o", "name").out.split()
     assert len(names) == 3
@@ -100,7 +98,6 @@ def test_scale_and_rollout(kubectl: Kubectl, ns: str) -> None:
     assert (
         kubectl(
             "apply",
-            "--validate=false",
             "-n",
             ns,
             "-f",
@@ -194,7 +191,7 @@ def test_fixing_lab_02_with_kubectl_edit_turns_lab_check_green(
     described = run("describe", "svc", "web")
     assert "Selector:" in described.stdout and "app=frontend" in described.stdout
     assert main(["lab", "check", "02"]) == 1
-    edited = run("edit", "svc", "web", "--validate=false")
+    edited = run("edit", "svc", "web")
     assert edited.returncode == 0, edited.stderr
     assert main(["lab", "check", "02"]) == 0
 
@@ -238,22 +235,58 @@ def test_lab_apply_keeps_learner_labels_and_takes_back_its_own_fields(
 
 def test_exec_and_logs_answered_by_the_data_plane(kubectl: Kubectl, ns: str) -> None:
     """`kubectl exec ... curl|dig|nc` and `kubectl logs` as on kind (agnhost 2.39's tools)."""
-    assert kubectl("apply", "--validate=false", "-n", ns, "-f",
-                   str(LABS / "02-selector-mismatch" / "solution")).code == 0
-    assert kubectl("run", "client", "-n", ns,
-                   "--image=registry.k8s.io/e2e-test-images/agnhost:2.39", "--",
-                   "/agnhost", "pause").code == 0
+    assert (
+        kubectl("apply", "-n", ns, "-f", str(LABS / "02-selector-mismatch" / "solution")).code == 0
+    )
+    assert (
+        kubectl(
+            "run",
+            "client",
+            "-n",
+            ns,
+            "--image=registry.k8s.io/e2e-test-images/agnhost:2.39",
+            "--",
+            "/agnhost",
+            "pause",
+        ).code
+        == 0
+    )
     curl = kubectl("exec", "-n", ns, "client", "--", "curl", "-s", "http://web/hostname")
     assert curl.code == 0, curl.err
     assert curl.out.startswith("web-")
-    dig = kubectl("exec", "-n", ns, "client", "--", "dig", "+short", "web.%s.svc.cluster.local" % ns)
+    dig = kubectl("exec", "-n", ns, "client", "--", "dig", "+short", f"web.{ns}.svc.cluster.local")
     assert dig.code == 0 and dig.out.strip().startswith("10.96.")
     closed = kubectl("exec", "-n", ns, "client", "--", "nc", "-z", "-w", "1", "web", "81")
     assert closed.code == 1  # no such Service port: the exit code travels back through kubectl
-    missing = kubectl("exec", "-n", ns, "client", "--", "wget", "-q", "-O-", "http://web/")
+    missing = kubectl("exec", "-n", ns, "client", "--", "jq", "--version")
     assert missing.code != 0 and "executable file not found" in missing.err
     resolv = kubectl("exec", "-n", ns, "client", "--", "cat", "/etc/resolv.conf")
     assert f"search {ns}.svc.cluster.local svc.cluster.local cluster.local" in resolv.out
     pod = kubectl("get", "pods", "-n", ns, "-l", "app=web", "-o", "name").out.split()[0]
     logs = kubectl("logs", "-n", ns, pod)
     assert logs.code == 0 and logs.out.strip()
+
+
+def test_misspelt_field_refused_with_kubectls_strict_validation_error(
+    kubectl: Kubectl, ns: str, tmp_path: Path
+) -> None:
+    """kubectl 1.37 asks for `fieldValidation=Strict`; the server answers as 1.37 does
+    (k8s.io/apimachinery strict decoding: `strict decoding error: unknown field ...`)."""
+    manifest = tmp_path / "svc.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: typo\nspec:\n"
+        "  selectr:\n    app: web\n  ports:\n  - port: 80\n"
+    )
+    refused = kubectl("apply", "-n", ns, "-f", str(manifest))
+    assert refused.code == 1
+    assert 'strict decoding error: unknown field "spec.selectr"' in refused.err
+    assert kubectl("get", "svc", "typo", "-n", ns).code == 1  # nothing was created
+
+
+def test_explain_reads_the_servers_openapi(kubectl: Kubectl) -> None:
+    explained = kubectl("explain", "service.spec.ports.targetPort")
+    assert explained.code == 0, explained.err
+    assert "IntOrString" in explained.out
+    route = kubectl("explain", "httproute.spec.parentRefs")
+    assert route.code == 0, route.err
+    assert "GROUP:" in route.out and "gateway.networking.k8s.io" in route.out

@@ -58,7 +58,10 @@ def table(
     from tutor.cluster.sim.api.tables import to_table
 
     include = request.query.get("includeObject", "Metadata")
-    result: Obj = to_table(res.kind, objects, now=datetime.now(UTC), include_object=include)
+    try:
+        result: Obj = to_table(res.kind, objects, now=datetime.now(UTC), include_object=include)
+    except ValueError as exc:
+        raise errors.bad_request(str(exc)) from exc
     if rv is not None:
         result.setdefault("metadata", {})["resourceVersion"] = str(rv)
     return result

@@ -62,6 +62,10 @@ def json_response(body: Any, status: int = 200, content_type: str = JSON) -> web
     return web.Response(body=_dumps(body), status=status, headers={"Content-Type": content_type})
 
 
+def _bytes_response(body: bytes) -> web.Response:
+    return web.Response(body=body, headers={"Content-Type": JSON})
+
+
 def status_response(error: ApiError) -> web.Response:
     """A `Status` answer for an error."""
     return json_response(error.status(), status=error.code)
@@ -139,7 +143,7 @@ class ApiServer:
                 )
             return json_response(discovery.api_group_list())
         if path.startswith("/openapi/"):
-            return self._openapi(path)
+            return self._openapi(path, accept)
         if path.startswith("/apis/sim.kube-tutor.dev/"):
             from tutor.cluster.sim.api.extension import handle_extension
 
@@ -164,21 +168,20 @@ class ApiServer:
 
         return await handlers.handle(self, request, info)
 
-    def _openapi(self, path: str) -> web.Response:
-        try:
-            from tutor.cluster.sim.api import openapi
-        except ImportError as exc:
-            raise ApiError(
-                404, "NotFound", "the server could not find the requested resource"
-            ) from exc
+    def _openapi(self, path: str, accept: str) -> web.Response:
+        from tutor.cluster.sim.api import openapi
+
         if path == "/openapi/v2":
-            return json_response(openapi.openapi_v2())
+            # client-go asks for v2 in protobuf only; a JSON document would not parse there
+            if "json" not in accept and accept not in ("", "*/*"):
+                raise ApiError(406, "NotAcceptable", "only application/json is served")
+            return _bytes_response(openapi.openapi_v2_json())
         if path == "/openapi/v3":
             return json_response(openapi.openapi_v3_index())
-        document = openapi.openapi_v3(path[len("/openapi/v3/") :])
+        document = openapi.openapi_v3_json(path[len("/openapi/v3/") :])
         if document is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        return json_response(document)
+        return _bytes_response(document)
 
     # -- helpers for the handlers -----------------------------------------------------------
 

@@ -34,10 +34,8 @@ def _duplicates(value: Any, path: str = "") -> list[str]:
 
 def field_problems(obj: Obj) -> list[str]:
     """Strict decoding problems of an object: duplicate fields, then unknown fields."""
-    try:
-        from tutor.cluster.sim.api.openapi import unknown_field_problems
-    except ImportError:  # TODO(merge): the openapi module lands from its own branch
-        return _duplicates(obj)
+    from tutor.cluster.sim.api.openapi import unknown_field_problems
+
     return _duplicates(obj) + list(unknown_field_problems(obj))
 
 

@@ -303,10 +303,7 @@ class Engine:
         existing = self.cluster.store.get(res.kind, namespace, name)
         meta = body.get("metadata") or {}
         if meta.get("name") not in (None, name):
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the "
-                f"URL ({name})"
-            )
+            raise errors.name_mismatch(meta.get("name"), name)
         if existing is None:
             raise errors.not_found(res.plural, name, res.group)
         wanted_rv = meta.get("resourceVersion")

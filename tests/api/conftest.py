@@ -12,6 +12,7 @@ loop in a thread, so the synchronous official client talks to it as to a real cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import threading
@@ -97,21 +98,48 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
             return aiohttp.web.json_response(merged, status=200)
 
     async def _serve_watch(self, request: Any) -> Any:
-        """Like a real API server, end a watch after its `timeoutSeconds`."""
+        """Like a real API server: end a watch after its `timeoutSeconds`, end it when the
+        client goes away, and from a `resourceVersion` send only later changes (kmock
+        replays every object as ADDED first)."""
         timeout = float(request.params.get("timeoutSeconds", "0") or 0) or None
+        since = int(request.params.get("resourceVersion", "0") or 0)
         stream = super()._serve_watch(request)
-        deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        raw = getattr(request, "_raw_request", None)
+        pending: asyncio.Future[Any] | None = None
         try:
             while True:
-                left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+                left = None if deadline is None else deadline - loop.time()
                 if left is not None and left <= 0:
                     return
-                try:
-                    item = await asyncio.wait_for(stream.__anext__(), left)
-                except (StopAsyncIteration, TimeoutError):
+                transport = raw.transport if raw is not None else None
+                if raw is not None and (transport is None or transport.is_closing()):
                     return
+                if pending is None:
+                    pending = asyncio.ensure_future(stream.__anext__())
+                done, _ = await asyncio.wait(
+                    {pending}, timeout=0.5 if left is None else min(0.5, left)
+                )
+                if not done:
+                    continue
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    if done:
+                        pending = None
+                if since and isinstance(item, dict):
+                    version = (item.get("object") or {}).get("metadata", {}).get("resourceVersion")
+                    if str(version or "0").isdigit() and int(version or 0) <= since:
+                        continue
                 yield item
         finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
             await stream.aclose()
 
     async def _serve_list(self, request: Any) -> Any:
@@ -271,14 +299,19 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture()
-def cluster(standin: StandIn) -> KubeCluster:
-    """`KubeCluster` on the stand-in, through the official client."""
+def cluster(standin: StandIn) -> Iterator[KubeCluster]:
+    """`KubeCluster` on the stand-in, through the official client (its background watches
+    stopped afterwards, so the stand-in can shut down)."""
     from kubernetes import client
 
     configuration = client.Configuration()
     configuration.host = standin.url
     target = Target("kind", "kind-kube-tutor", "", standin.url, "")
-    return KubeCluster(target, api_client=client.ApiClient(configuration), request_timeout=5)
+    made = KubeCluster(target, api_client=client.ApiClient(configuration), request_timeout=5)
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 def _node(name: str, zone: str, ip: str, control_plane: bool = False) -> dict[str, Any]:

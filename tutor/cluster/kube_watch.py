@@ -92,6 +92,9 @@ class KindWatch:
                 delay = min(delay * 2, MAX_RETRY)
                 continue
             self.settled.set()
+            if self._stop.is_set():  # stopped while the request was being opened
+                close_response(self._response)
+                return
             try:
                 for event in watch_events(self._response, float("inf")):
                     if event.get("type") == "ERROR":
@@ -136,8 +139,8 @@ def close_response(response: Any) -> None:
     shutdown = getattr(raw, "shutdown", None)
     try:
         if callable(shutdown):
-            shutdown()
-        raw.release_conn()
+            shutdown()  # wakes a read blocked in another thread (SHUT_RD only)
+        raw.close()  # closes the connection, so the server sees the watch end
     except Exception:  # closing a stream that already ended
         return
 

@@ -55,6 +55,8 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._versions = itertools.count(100)
+        self.faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        """(METHOD, path) -> (status, Status body) answered instead of the emulator."""
 
     def stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Give an object the next resourceVersion."""
@@ -62,6 +64,9 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
         return obj
 
     async def _handle(self, request: Any) -> aiohttp.web.StreamResponse:
+        fault = self.faults.get((request.method.value, request.url.path))
+        if fault is not None:
+            return aiohttp.web.json_response(fault[1], status=fault[0])
         content_type = request.headers.get("Content-Type", "")
         if request.method == kmock.method.PATCH and content_type.startswith(APPLY):
             return await self._server_side_apply(request)

@@ -295,3 +295,35 @@ def test_host_probe_goes_to_the_mapping_of_the_node_it_names() -> None:
     assert probes.host_url("http://172.18.0.3:30080/", nodes, "darwin") == "http://127.0.0.1:30180/"
     assert probes.host_url("172.18.0.5:30089", nodes, "win32") == "127.0.0.1:30389"
     assert probes.host_url("http://172.18.0.4:30080/", nodes, "linux") == "http://172.18.0.4:30080/"
+
+
+# -- doctor ----------------------------------------------------------------------------------------
+
+
+def test_doctor_names_each_missing_part_with_its_fix(tmp_path: Path) -> None:
+    from tutor.cluster.doctor import diagnose
+
+    tools = {k: v for k, v in ALL_TOOLS.items() if k != "cloud-provider-kind"}
+    script = [
+        (
+            ("docker", "info", "--format", "{{.DriverStatus}}"),
+            CommandResult((), 0, CONTAINERD_STORE),
+        ),
+        (("docker", "image", "inspect"), CommandResult((), 1, "", "Error: No such image")),
+        *GOOD_VERSIONS,
+    ]
+    findings = {
+        f.item: f
+        for f in diagnose(
+            lifecycle(tmp_path, FakeRunner(tools, script), platform="darwin", elevated=False)
+        )
+    }
+    assert findings["docker"].ok and findings["kind"].ok and findings["kubectl"].ok
+    assert not findings["cloud-provider-kind"].ok
+    assert "go install sigs.k8s.io/cloud-provider-kind" in findings["cloud-provider-kind"].fix
+    assert "containerd image store" in findings["image store"].detail
+    assert findings["node image"].fix == f"docker pull {kind.NODE_IMAGE}"
+    assert findings["cloud-provider-kind running"].fix == "sudo cloud-provider-kind"
+        not findings["capability dns"].ok
+        and findings["capability dns"].fix == "kube-tutor cluster up"
+    )

@@ -324,6 +324,5 @@ def test_doctor_names_each_missing_part_with_its_fix(tmp_path: Path) -> None:
     assert "containerd image store" in findings["image store"].detail
     assert findings["node image"].fix == f"docker pull {kind.NODE_IMAGE}"
     assert findings["cloud-provider-kind running"].fix == "sudo cloud-provider-kind"
-        not findings["capability dns"].ok
-        and findings["capability dns"].fix == "kube-tutor cluster up"
-    )
+    assert not findings["capability dns"].ok
+    assert findings["capability dns"].fix == "kube-tutor cluster up"

@@ -660,8 +660,13 @@ class KubeCluster:
                 result_from_json,
             )
 
-            answer = self._request("POST", PROBES_PATH, body=request_to_json(request),
-                                   content_type="application/json", what="probe")
+            answer = self._request(
+                "POST",
+                PROBES_PATH,
+                body=request_to_json(request),
+                content_type="application/json",
+                what="probe",
+            )
             return result_from_json(answer)
         from tutor.cluster.probes import run_probe
 

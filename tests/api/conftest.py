@@ -12,6 +12,7 @@ loop in a thread, so the synchronous official client talks to it as to a real cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import threading
@@ -54,6 +55,8 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._versions = itertools.count(100)
+        self.faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        """(METHOD, path) -> (status, Status body) answered instead of the emulator."""
 
     def stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Give an object the next resourceVersion."""
@@ -61,6 +64,9 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
         return obj
 
     async def _handle(self, request: Any) -> aiohttp.web.StreamResponse:
+        fault = self.faults.get((request.method.value, request.url.path))
+        if fault is not None:
+            return aiohttp.web.json_response(fault[1], status=fault[0])
         content_type = request.headers.get("Content-Type", "")
         if request.method == kmock.method.PATCH and content_type.startswith(APPLY):
             return await self._server_side_apply(request)
@@ -97,21 +103,48 @@ class ApiStandIn(kmock.KubernetesEmulator):  # type: ignore[misc]
             return aiohttp.web.json_response(merged, status=200)
 
     async def _serve_watch(self, request: Any) -> Any:
-        """Like a real API server, end a watch after its `timeoutSeconds`."""
+        """Like a real API server: end a watch after its `timeoutSeconds`, end it when the
+        client goes away, and from a `resourceVersion` send only later changes (kmock
+        replays every object as ADDED first)."""
         timeout = float(request.params.get("timeoutSeconds", "0") or 0) or None
+        since = int(request.params.get("resourceVersion", "0") or 0)
         stream = super()._serve_watch(request)
-        deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        raw = getattr(request, "_raw_request", None)
+        pending: asyncio.Future[Any] | None = None
         try:
             while True:
-                left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+                left = None if deadline is None else deadline - loop.time()
                 if left is not None and left <= 0:
                     return
-                try:
-                    item = await asyncio.wait_for(stream.__anext__(), left)
-                except (StopAsyncIteration, TimeoutError):
+                transport = raw.transport if raw is not None else None
+                if raw is not None and (transport is None or transport.is_closing()):
                     return
+                if pending is None:
+                    pending = asyncio.ensure_future(stream.__anext__())
+                done, _ = await asyncio.wait(
+                    {pending}, timeout=0.5 if left is None else min(0.5, left)
+                )
+                if not done:
+                    continue
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    if done:
+                        pending = None
+                if since and isinstance(item, dict):
+                    version = (item.get("object") or {}).get("metadata", {}).get("resourceVersion")
+                    if str(version or "0").isdigit() and int(version or 0) <= since:
+                        continue
                 yield item
         finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
             await stream.aclose()
 
     async def _serve_list(self, request: Any) -> Any:
@@ -271,14 +304,19 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture()
-def cluster(standin: StandIn) -> KubeCluster:
-    """`KubeCluster` on the stand-in, through the official client."""
+def cluster(standin: StandIn) -> Iterator[KubeCluster]:
+    """`KubeCluster` on the stand-in, through the official client (its background watches
+    stopped afterwards, so the stand-in can shut down)."""
     from kubernetes import client
 
     configuration = client.Configuration()
     configuration.host = standin.url
     target = Target("kind", "kind-kube-tutor", "", standin.url, "")
-    return KubeCluster(target, api_client=client.ApiClient(configuration), request_timeout=5)
+    made = KubeCluster(target, api_client=client.ApiClient(configuration), request_timeout=5)
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 def _node(name: str, zone: str, ip: str, control_plane: bool = False) -> dict[str, Any]:

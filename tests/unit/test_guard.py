@@ -39,6 +39,13 @@ def kubeconfig(path: Path, contexts: list[tuple[str, str]], current: str | None)
     return {"KUBECONFIG": str(path)}
 
 
+@pytest.fixture(autouse=True)
+def kind_publishes_41234(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kube-tutor's kind control plane publishes 127.0.0.1:41234 (as `docker inspect`
+    would tell), so the KIND entry above is the real one."""
+    monkeypatch.setattr(guard, "kind_api_endpoint", lambda: ("127.0.0.1", 41234))
+
+
 class RequestSent(AssertionError):
     """Raised by the patched network: the guard let a request through."""
 

@@ -28,15 +28,17 @@ def test_every_node_uses_the_pinned_image_with_its_digest() -> None:
     assert len(kind.NODE_IMAGE.split("@sha256:")[1]) == 64
 
 
-def test_nodeports_30080_to_30089_map_to_the_same_port_on_loopback() -> None:
+def test_every_node_maps_the_labs_nodeports_to_its_own_host_ports() -> None:
+    """Issue 10 item 11: each node publishes 30080-30089 on a band of its own (node N at
+    port + N*100), so a probe from macOS/Windows can reach the node a lab names."""
     nodes = yaml.safe_load(kind.kind_config_yaml())["nodes"]
-    mappings = nodes[0]["extraPortMappings"]
-    assert [m["containerPort"] for m in mappings] == list(range(30080, 30090))
-    assert all(m["hostPort"] == m["containerPort"] for m in mappings)
-    assert {m["listenAddress"] for m in mappings} == {"127.0.0.1"}
-    assert {m["protocol"] for m in mappings} == {"TCP"}
-    # only the control-plane node publishes ports (one host port can be bound once)
-    assert all("extraPortMappings" not in n for n in nodes[1:])
+    for index, node in enumerate(nodes):
+        mappings = node["extraPortMappings"]
+        assert [m["containerPort"] for m in mappings] == list(range(30080, 30090))
+        assert [m["hostPort"] for m in mappings] == [p + 100 * index for p in range(30080, 30090)]
+        assert {m["listenAddress"] for m in mappings} == {"127.0.0.1"}
+    host_ports = [m["hostPort"] for n in nodes for m in n["extraPortMappings"]]
+    assert len(host_ports) == len(set(host_ports))  # one host port can be bound once
 
 
 def test_nodeports_are_inside_the_default_nodeport_range() -> None:

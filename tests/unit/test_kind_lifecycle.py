@@ -37,6 +37,9 @@ class FakeRunner(Runner):
         self.calls: list[Call] = []
         self.alive: set[int] = set()
         self.stopped: list[int] = []
+        self.procs: list[tuple[int, list[str]]] = []
+        """What `processes()` shows (pid, command line)."""
+        self.slept = 0.0
 
     def which(self, command: str) -> str | None:
         return self.tools.get(command)
@@ -59,6 +62,22 @@ class FakeRunner(Runner):
             return CommandResult(tuple(argv), 0, "4242")
         return CommandResult(tuple(argv), 0, "")
 
+    def stream(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], None] = lambda _: None,
+        *,
+        timeout: float = 900.0,
+        env: Mapping[str, str] | None = None,
+    ) -> CommandResult:
+        result = self.run(argv, timeout=timeout, env=env)
+        for line in (result.stdout + result.stderr).splitlines():
+            on_line(line)
+        return result
+
+    def processes(self) -> list[tuple[int, list[str]]]:
+        return list(self.procs)
+
     def process_alive(self, pid: int, name: str) -> bool:
         return pid in self.alive
 
@@ -67,7 +86,7 @@ class FakeRunner(Runner):
         self.alive.discard(pid)
 
     def sleep(self, seconds: float) -> None:
-        return None
+        self.slept += seconds
 
     def argvs(self) -> list[tuple[str, ...]]:
         return [call.argv for call in self.calls]
@@ -90,6 +109,19 @@ GOOD_VERSIONS: list[tuple[tuple[str, ...], CommandResult]] = [
     ),
     (("cloud-provider-kind", "--version"), CommandResult((), 0, "cloud-provider-kind v0.11.1\n")),
 ]
+
+
+RUNNING_NODES = "".join(
+    f"{name}\trunning\n"
+    for name in (
+        "kube-tutor-control-plane",
+        "kube-tutor-worker",
+        "kube-tutor-worker2",
+        "kube-tutor-worker3",
+    )
+)
+"""`docker ps -a --filter label=io.x-k8s.kind.cluster=kube-tutor --format '{{.Names}}\t{{.State}}'`
+of a complete cluster (kind labels node containers so: providers/docker/constants.go)."""
 
 
 @dataclass
@@ -273,7 +305,8 @@ def test_up_runs_the_steps_in_order(tmp_path: Path) -> None:
 def test_up_reuses_an_existing_cluster_and_running_cloud_provider(tmp_path: Path) -> None:
     script = [
         (("kind", "get", "clusters"), CommandResult((), 0, "other\nkube-tutor\n")),
-        (("docker", "image", "inspect"), CommandResult((), 0, "[]")),
+        (("docker", "ps"), CommandResult((), 0, RUNNING_NODES)),
+        (("docker", "image", "inspect"), CommandResult((), 0, "48200000")),
         *GOOD_VERSIONS,
     ]
     runner = FakeRunner(ALL_TOOLS, script)
@@ -308,11 +341,11 @@ def test_up_without_cloud_provider_skips_it(tmp_path: Path) -> None:
     assert len(life.up_steps()) == 4
 
 
-def test_up_on_macos_maps_load_balancer_ports(tmp_path: Path) -> None:
+def test_up_on_linux_starts_cloud_provider_without_port_mapping(tmp_path: Path) -> None:
     runner = FakeRunner(ALL_TOOLS, GOOD_VERSIONS)
-    lifecycle(tmp_path, runner, platform="darwin").up()
+    lifecycle(tmp_path, runner, platform="linux", wsl2=False, elevated=False).up()
     background = [c.argv for c in runner.calls if c.background]
-    assert background == [("cloud-provider-kind", "--enable-lb-port-mapping")]
+    assert background == [("cloud-provider-kind",)]
 
 
 def test_up_fails_clearly_when_kind_create_fails(tmp_path: Path) -> None:
@@ -324,7 +357,7 @@ def test_up_fails_clearly_when_kind_create_fails(tmp_path: Path) -> None:
     with pytest.raises(ToolError) as caught:
         lifecycle(tmp_path, runner).up()
     assert "boom" in caught.value.message
-    assert "cluster down" in caught.value.hint
+    assert "removes a half-created cluster" in caught.value.hint
 
 
 def test_up_fails_when_nodes_never_get_ready(tmp_path: Path) -> None:
@@ -362,7 +395,8 @@ def test_dry_run_prints_config_and_steps_and_runs_nothing_that_changes(tmp_path:
     assert "extraPortMappings" in text and "zone-c" in text
     assert "kind create cluster --name kube-tutor" in text
     assert "kind load docker-image registry.k8s.io/e2e-test-images/agnhost:2.39" in text
-    assert runner.calls == []
+    # only read-only questions to the engine (its image store, for the load commands)
+    assert {c.argv[:2] for c in runner.calls} <= {("docker", "info"), ("docker", "version")}
     assert not (tmp_path / "kind-config.yaml").exists()
 
 
@@ -384,8 +418,8 @@ def test_down_never_stops_a_process_that_is_not_cloud_provider(tmp_path: Path) -
 
 
 def test_cloud_provider_started_by_the_learner_is_found_but_not_stopped(tmp_path: Path) -> None:
-    script = [(("pgrep", "-x", "cloud-provider-kind"), CommandResult((), 0, "31337\n"))]
-    runner = FakeRunner(ALL_TOOLS, [*script, *GOOD_VERSIONS])
+    runner = FakeRunner(ALL_TOOLS, GOOD_VERSIONS)
+    runner.procs = [(31337, ["sudo", "cloud-provider-kind"]), (31338, ["cloud-provider-kind"])]
     life = lifecycle(tmp_path, runner)
     assert life.cloud_provider_pid() == 31337
     life.up()

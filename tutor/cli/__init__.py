@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "tutor.cli.progress",
     "tutor.cli.lab",
     "tutor.cli.cluster",
+    "tutor.cli.doctor",
     "tutor.cli.trace",
     "tutor.cli.schema",
     "tutor.cli.sim",

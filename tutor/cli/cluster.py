@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--timeout", type=float, default=300.0, help="up: seconds to wait for the nodes")
     p.add_argument("--json", action="store_true", help="status: print a JSON document")
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="clean: first unblock kube-tutor's namespaces stuck in Terminating "
+        "(LoadBalancer finalizers, Pods that do not stop)",
+    )
+    p.add_argument(
         "--backend",
         choices=["kind", "context"],
         default="kind",
@@ -56,7 +62,10 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from tutor.cluster.kind import KindLifecycle
 
     lifecycle = KindLifecycle(
-        images=_course_images(args), cloud_provider=not args.no_cloud_provider
+        images=_course_images(args),
+        cloud_provider=not args.no_cloud_provider,
+        # where cloud-provider-kind needs sudo, wait while the learner starts it
+        cloud_provider_wait=300.0 if sys.stdin.isatty() else 0.0,
     )
     try:
         if args.action == "up":
@@ -91,11 +100,19 @@ def _printer() -> ProgressFn:
         if progress.state == "start":
             print(f"{prefix} {progress.title} ...", flush=True)
             return
+        if progress.state == "line":  # a tool's own output, passed through
+            print(f"      {progress.detail}", flush=True)
+            return
         word = {"done": "done", "skip": "skipped", "fail": "FAILED"}[progress.state]
         detail = f": {progress.detail}" if progress.detail else ""
-        print(f"{prefix} {word}{detail}", flush=True)
+        print(f"{prefix} {word} in {_elapsed(progress.elapsed)}{detail}", flush=True)
 
     return show
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
 
 
 def _status(lifecycle: KindLifecycle, *, as_json: bool) -> int:
@@ -126,7 +143,7 @@ def _clean(lifecycle: KindLifecycle, args: argparse.Namespace) -> int:
         lifecycle._kube_factory = lambda: open_cluster(
             "context", args.context, namespace_prefix=args.namespace_prefix
         )
-    removed = lifecycle.clean(_printer())
+    removed = lifecycle.clean(_printer(), force=args.force)
     if removed:
         print(f"Deleted {len(removed)} lab namespace(s).")
     else:

@@ -8,7 +8,12 @@ import sys
 from collections.abc import Callable, Mapping
 
 from tutor.cluster.base import Cluster, UnreachableError
-from tutor.cluster.guard import KIND_CONTEXT, kind_context_present, resolve_target
+from tutor.cluster.guard import (
+    KIND_CONTEXT,
+    EndpointFn,
+    kind_context_present,
+    resolve_target,
+)
 
 
 def _note_to_stderr(note: str) -> None:
@@ -39,6 +44,7 @@ def open_cluster(
     namespace_prefix: str | None = None,
     env: Mapping[str, str] | None = None,
     on_note: Callable[[str], None] | None = None,
+    kind_endpoint: EndpointFn | None = None,
 ) -> Cluster:
     """A `Cluster` for `--backend sim|kind|context` (None: the default for this machine).
 
@@ -54,7 +60,9 @@ def open_cluster(
             note(why)
     if backend == "sim":
         return open_sim(env)
-    target = resolve_target(backend, context, namespace_prefix=namespace_prefix, env=env)
+    target = resolve_target(
+        backend, context, namespace_prefix=namespace_prefix, env=env, kind_endpoint=kind_endpoint
+    )
     from tutor.cluster.kube import KubeCluster
 
     return KubeCluster(target)

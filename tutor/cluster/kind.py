@@ -1,474 +1,85 @@
-"""The kind practice cluster's lifecycle: tools, config, `up`, `down`, `status` and `clean`."""
+"""The kind practice cluster's lifecycle: `up`, `down`, `status` and `clean`.
+
+The facts about the cluster live in `kind_config`, the programs and their outputs in
+`kind_tools`, what labs can use in `capabilities`; this module runs the steps, reporting
+each (with the tools' own output passed through) and keeping a log file.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from tutor.cluster.base import LAB_LABEL, ClusterError, Obj
-
-CLUSTER_NAME = "kube-tutor"
-"""Name of the kind cluster kube-tutor creates."""
-CONTEXT_NAME = f"kind-{CLUSTER_NAME}"
-"""The kubeconfig context kind writes for it."""
-NODE_IMAGE = (
-    "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
+from tutor.cluster.capabilities import (
+    CAPABILITIES,
+    capabilities_from,
+    missing_reasons,
+    node_ready,
 )
-"""The node image, pinned by digest (the default image of kind v0.33.0)."""
-ZONE_LABEL = "topology.kubernetes.io/zone"
-NODE_ZONES: tuple[tuple[str, str], ...] = (
-    ("control-plane", "zone-a"),
-    ("worker", "zone-a"),
-    ("worker", "zone-b"),
-    ("worker", "zone-c"),
+from tutor.cluster.kind_config import (
+    AGNHOST_IMAGE,
+    CLASS_NAME,
+    CLUSTER_NAME,
+    CONTEXT_NAME,
+    ENVOY_IMAGE,
+    KIND_CLUSTER_LABEL,
+    NODE_IMAGE,
+    NODE_ZONES,
+    NODEPORTS,
+    PORT_MAPPING_ADDRESS,
+    PRELOAD_IMAGES,
+    ZONE_LABEL,
+    kind_config,
+    kind_config_yaml,
+    lab_images,
+    node_names,
 )
-"""Role and zone of each node, in order (node names: kube-tutor-control-plane, -worker,
--worker2, -worker3)."""
-NODEPORTS: tuple[int, ...] = tuple(range(30080, 30090))
-"""NodePorts labs use; each is mapped to the same port on 127.0.0.1 of the learner's machine."""
-PORT_MAPPING_ADDRESS = "127.0.0.1"
-AGNHOST_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.39"
-PRELOAD_IMAGES: tuple[str, ...] = (AGNHOST_IMAGE,)
-"""Images every lab may use (the probe Pod among them); lab manifests can add more."""
-CLASS_NAME = "cloud-provider-kind"
-"""The GatewayClass and IngressClass cloud-provider-kind creates."""
-CAPABILITIES = ("nodeport-host", "loadbalancer", "ingress", "gateway", "zones", "dns")
-
-
-# -- versions and tools -------------------------------------------------------------------
-
-Version = tuple[int, int, int]
-
-_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def parse_version(text: str) -> Version | None:
-    """The first `X.Y[.Z]` in a tool's output (`kind v0.33.0 go1.25 ...` -> (0, 33, 0))."""
-    match = _VERSION_RE.search(text)
-    if match is None:
-        return None
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
-
-
-def format_version(version: Version) -> str:
-    """`(0, 33, 0)` -> `0.33.0`."""
-    return ".".join(str(part) for part in version)
-
-
-@dataclass(frozen=True)
-class Tool:
-    """A program `cluster up` needs, how to read its version, and how to install it."""
-
-    name: str
-    command: str
-    version_args: tuple[str, ...]
-    minimum: Version
-    install: str
-    """The install step shown when it is missing or too old."""
-    why: str
-    """What kube-tutor needs it for."""
-
-
-DOCKER = Tool(
-    "docker",
-    "docker",
-    ("version", "--format", "{{.Client.Version}}"),
-    (20, 10, 0),
-    "Install Docker Engine (Linux: https://docs.docker.com/engine/install/) or Docker Desktop "
-    "(macOS/Windows: https://docs.docker.com/desktop/), then start it.",
-    "kind runs each node of the practice cluster as a container",
+from tutor.cluster.kind_report import (
+    ClusterStatus,
+    Progress,
+    ProgressFn,
+    Step,
+    StepReporter,
+    StepState,
+    ignore_progress,
 )
-PODMAN = Tool(
-    "podman",
-    "podman",
-    ("version", "--format", "{{.Client.Version}}"),
-    (4, 0, 0),
-    "Install podman (https://podman.io/docs/installation) and start its machine/service.",
-    "kind runs each node of the practice cluster as a container",
+from tutor.cluster.kind_tools import (
+    CLOUD_PROVIDER_KIND,
+    DOCKER,
+    KIND,
+    KUBECTL,
+    PODMAN,
+    CommandResult,
+    ImageStore,
+    Runner,
+    Tool,
+    ToolCheck,
+    ToolError,
+    Version,
+    cloud_provider_needs_elevation,
+    elevated_command,
+    engine_arch_argv,
+    engine_info_argv,
+    find_program,
+    format_version,
+    image_store_argv,
+    is_wsl2,
+    last_line,
+    parse_image_store,
+    parse_version,
 )
-KIND = Tool(
-    "kind",
-    "kind",
-    ("version",),
-    (0, 33, 0),
-    "Install kind v0.33.0 or newer: `go install sigs.k8s.io/kind@v0.33.0`, `brew install kind`, "
-    "or a release binary (https://kind.sigs.k8s.io/docs/user/quick-start/#installation).",
-    "it creates the practice cluster (the pinned node image was built for kind v0.33.0)",
-)
-KUBECTL = Tool(
-    "kubectl",
-    "kubectl",
-    ("version", "--client", "-o", "json"),
-    (1, 36, 0),
-    "Install kubectl 1.36 or newer (https://kubernetes.io/docs/tasks/tools/), e.g. "
-    "`brew install kubectl`.",
-    "labs ask you to look at the cluster with it, and the cluster runs Kubernetes 1.37",
-)
-CLOUD_PROVIDER_KIND = Tool(
-    "cloud-provider-kind",
-    "cloud-provider-kind",
-    ("--version",),
-    (0, 9, 0),
-    "Install cloud-provider-kind v0.9.0 or newer: "
-    "`go install sigs.k8s.io/cloud-provider-kind@latest`, `brew install cloud-provider-kind`, "
-    "or a release binary (https://github.com/kubernetes-sigs/cloud-provider-kind/releases).",
-    "it gives the cluster LoadBalancer addresses, Ingress and Gateway API",
-)
-
-
-@dataclass(frozen=True)
-class ToolCheck:
-    """What was found for one tool."""
-
-    tool: Tool
-    path: str | None
-    version: Version | None
-    ok: bool
-    problem: str = ""
-    """Empty when fine; otherwise what is wrong and the install step."""
-    warning: str = ""
-    """A note that does not stop `up` (e.g. a version that could not be read)."""
-
-    @property
-    def summary(self) -> str:
-        """`kind 0.33.0 (/usr/local/bin/kind)` or the problem."""
-        if self.problem:
-            return self.problem
-        shown = format_version(self.version) if self.version else "version unknown"
-        return f"{self.tool.name} {shown} ({self.path})"
-
-
-# -- running programs ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """How a program run ended."""
-
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when it exited 0."""
-        return self.returncode == 0
-
-
-class Runner:
-    """The one place kube-tutor runs other programs; tests swap in a recording one."""
-
-    def which(self, command: str) -> str | None:
-        """Full path of a program on PATH, or None."""
-        return shutil.which(command)
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float = 600.0,
-        env: Mapping[str, str] | None = None,
-        log: Path | None = None,
-        background: bool = False,
-    ) -> CommandResult:
-        """Run a program and wait for it; or, with `background`, start it detached with its
-        output appended to `log` (the result's stdout is then its process id)."""
-        full_env = {**os.environ, **env} if env else None
-        if background:
-            if log is None:
-                raise ValueError("a background program needs a log file")
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("ab") as out:
-                process = subprocess.Popen(  # noqa: S603 - argv built by kube-tutor, no shell
-                    list(argv),
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=full_env,
-                    start_new_session=True,
-                )
-            return CommandResult(tuple(argv), 0, str(process.pid))
-        try:
-            done = subprocess.run(  # noqa: S603 - argv built by kube-tutor, no shell
-                list(argv),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                env=full_env,
-                check=False,
-            )
-        except FileNotFoundError:
-            return CommandResult(tuple(argv), 127, "", f"{argv[0]}: not found")
-        except subprocess.TimeoutExpired:
-            return CommandResult(tuple(argv), 124, "", f"{argv[0]}: no answer in {timeout:.0f} s")
-        return CommandResult(tuple(argv), done.returncode, done.stdout, done.stderr)
-
-    def process_alive(self, pid: int, name: str) -> bool:
-        """True when process `pid` runs and its command contains `name`."""
-        try:
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return False
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists():
-            return name in cmdline.read_bytes().decode(errors="replace")
-        result = self.run(["ps", "-p", str(pid), "-o", "command="], timeout=10)
-        return result.ok and name in result.stdout
-
-    def stop(self, pid: int) -> None:
-        """Ask a process to stop (SIGTERM)."""
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait (only while a background program starts; cluster waits use watches)."""
-        time.sleep(seconds)
-
-
-# -- progress ------------------------------------------------------------------------------
-
-StepState = Literal["start", "done", "skip", "fail"]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One report while `up`/`down`/`clean` work."""
-
-    step: int
-    total: int
-    title: str
-    state: StepState
-    detail: str = ""
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-def _ignore(_: Progress) -> None:
-    return None
-
-
-class ToolError(ClusterError):
-    """A program kube-tutor needs is missing, too old, or failed."""
-
-    reason = "tool"
-
-
-# -- paths ---------------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    """kube-tutor's folder in the user data dir (or `$KUBE_TUTOR_HOME`)."""
-    home = os.environ.get("KUBE_TUTOR_HOME")
-    if home:
-        return Path(home)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("kube-tutor", appauthor=False))
-
-
-# -- config --------------------------------------------------------------------------------
-
-
-def kind_config(
-    *,
-    name: str = CLUSTER_NAME,
-    image: str = NODE_IMAGE,
-    nodeports: Iterable[int] = NODEPORTS,
-) -> dict[str, Any]:
-    """The kind cluster config: 1 control-plane + 3 workers with zone labels, the pinned node
-    image, and the labs' NodePorts mapped to 127.0.0.1 on the control-plane node."""
-    nodes: list[dict[str, Any]] = []
-    for role, zone in NODE_ZONES:
-        node: dict[str, Any] = {"role": role, "image": image, "labels": {ZONE_LABEL: zone}}
-        if role == "control-plane":
-            node["extraPortMappings"] = [
-                {
-                    "containerPort": port,
-                    "hostPort": port,
-                    "listenAddress": PORT_MAPPING_ADDRESS,
-                    "protocol": "TCP",
-                }
-                for port in nodeports
-            ]
-        nodes.append(node)
-    return {
-        "kind": "Cluster",
-        "apiVersion": "kind.x-k8s.io/v1alpha4",
-        "name": name,
-        "networking": {"ipFamily": "ipv4", "kubeProxyMode": "iptables"},
-        "nodes": nodes,
-    }
-
-
-def kind_config_yaml(**kwargs: Any) -> str:
-    """The kind config as YAML text."""
-    header = (
-        "# kind config written by kube-tutor: 1 control-plane + 3 workers in zones\n"
-        "# zone-a/zone-a/zone-b/zone-c; NodePorts 30080-30089 reachable on 127.0.0.1.\n"
-    )
-    return header + yaml.safe_dump(kind_config(**kwargs), sort_keys=False)
-
-
-def lab_images(manifests: Iterable[Obj]) -> list[str]:
-    """Container images named in manifests (Pod templates and bare Pods), first-seen order."""
-    found: dict[str, None] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("initContainers", "containers"):
-                for container in node.get(key) or []:
-                    if isinstance(container, dict) and isinstance(container.get("image"), str):
-                        found.setdefault(container["image"], None)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    for manifest in manifests:
-        visit(manifest)
-    return list(found)
-
-
-# -- capabilities --------------------------------------------------------------------------
-
-
-def capabilities_from(
-    nodes: Sequence[Obj],
-    ingress_classes: Sequence[Obj],
-    gateway_classes: Sequence[Obj],
-    *,
-    cloud_provider_running: bool,
-    host_reaches_nodeports: bool = True,
-) -> dict[str, str]:
-    """Which lab capabilities work, each with the reason, from what the cluster shows.
-
-    Returns `{capability: reason}` for the capabilities that work; the ones missing from
-    the result do not (see `missing_reasons`)."""
-    works: dict[str, str] = {}
-    ready = [n for n in nodes if _node_ready(n)]
-    if ready:
-        works["dns"] = "the cluster answers and CoreDNS runs in it"
-        if host_reaches_nodeports:
-            works["nodeport-host"] = (
-                f"NodePorts {NODEPORTS[0]}-{NODEPORTS[-1]} are mapped to {PORT_MAPPING_ADDRESS}"
-            )
-    zones = {n.get("metadata", {}).get("labels", {}).get(ZONE_LABEL) for n in nodes}
-    zones.discard(None)
-    if len(zones) >= 2:
-        works["zones"] = f"nodes are labelled in {len(zones)} zones"
-    if cloud_provider_running and ready:
-        works["loadbalancer"] = "cloud-provider-kind gives LoadBalancer Services an address"
-        names = {c.get("metadata", {}).get("name") for c in ingress_classes}
-        if CLASS_NAME in names:
-            works["ingress"] = f"IngressClass {CLASS_NAME} exists"
-        names = {c.get("metadata", {}).get("name") for c in gateway_classes}
-        if CLASS_NAME in names:
-            works["gateway"] = f"GatewayClass {CLASS_NAME} exists"
-    return works
-
-
-def missing_reasons(
-    works: Mapping[str, str], *, cloud_provider_running: bool, cluster_running: bool = True
-) -> dict[str, str]:
-    """Why each capability absent from `works` does not work, and what to do."""
-    if not cluster_running:
-        down = "the cluster is not running: run `kube-tutor cluster up`"
-        return {cap: down for cap in CAPABILITIES if cap not in works}
-    why = {
-        "dns": "the cluster is not running: run `kube-tutor cluster up`",
-        "nodeport-host": "the cluster is not running: run `kube-tutor cluster up`",
-        "zones": "the nodes carry no zone labels (recreate with `kube-tutor cluster up`)",
-        "loadbalancer": "cloud-provider-kind is not running: run `kube-tutor cluster up`",
-        "ingress": (
-            f"IngressClass {CLASS_NAME} is missing (cloud-provider-kind v0.9.0+ creates it)"
-            if cloud_provider_running
-            else "cloud-provider-kind is not running: run `kube-tutor cluster up`"
-        ),
-        "gateway": (
-            f"GatewayClass {CLASS_NAME} is missing (cloud-provider-kind v0.8.0+ creates it)"
-            if cloud_provider_running
-            else "cloud-provider-kind is not running: run `kube-tutor cluster up`"
-        ),
-    }
-    return {cap: why[cap] for cap in CAPABILITIES if cap not in works}
-
-
-def _node_ready(node: Obj) -> bool:
-    for condition in node.get("status", {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return bool(condition.get("status") == "True")
-    return False
-
-
-# -- status --------------------------------------------------------------------------------
-
-
-@dataclass
-class ClusterStatus:
-    """What runs and what labs can use."""
-
-    engine: str | None = None
-    """`docker` or `podman` when its engine answers."""
-    engine_problem: str = ""
-    cluster_exists: bool = False
-    nodes: list[tuple[str, bool, str]] = field(default_factory=list)
-    """(name, ready, zone) of each node."""
-    cloud_provider_pid: int | None = None
-    capabilities: dict[str, str] = field(default_factory=dict)
-    """Working capabilities and why."""
-    missing: dict[str, str] = field(default_factory=dict)
-    """Capabilities that do not work and why."""
-    problem: str = ""
-
-    def lines(self) -> list[str]:
-        """The status as plain lines for the CLI."""
-        out = [
-            f"container engine: {self.engine}"
-            if self.engine
-            else f"container engine: not available. {self.engine_problem}",
-            f"kind cluster {CLUSTER_NAME}: {'exists' if self.cluster_exists else 'not created'}",
-        ]
-        for name, ready, zone in self.nodes:
-            out.append(f"  node {name}: {'Ready' if ready else 'NotReady'}, zone {zone or '-'}")
-        pid = self.cloud_provider_pid
-        out.append(f"cloud-provider-kind: {f'running (pid {pid})' if pid else 'not running'}")
-        if self.problem:
-            out.append(f"problem: {self.problem}")
-        out.append("lab capabilities:")
-        for cap in CAPABILITIES:
-            if cap in self.capabilities:
-                out.append(f"  [ok] {cap}: {self.capabilities[cap]}")
-            else:
-                out.append(f"  [--] {cap}: {self.missing.get(cap, 'not available')}")
-        return out
-
+from tutor.core.dirs import data_dir
 
 # -- the lifecycle -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step of `up`."""
-
-    title: str
-    commands: tuple[str, ...] = ()
-    """The commands it runs, as shown by `--dry-run`."""
+ClusterHealth = Literal["absent", "complete", "stopped", "broken"]
 
 
 class KindLifecycle:
@@ -483,14 +94,24 @@ class KindLifecycle:
         cloud_provider: bool = True,
         kube_factory: Callable[[], Any] | None = None,
         platform: str | None = None,
+        wsl2: bool | None = None,
+        cloud_provider_wait: float = 0.0,
+        elevated: bool | None = None,
     ) -> None:
         self.runner = runner or Runner()
         self.home = home or data_dir()
         self.images = list(dict.fromkeys([*PRELOAD_IMAGES, *images]))
         self.cloud_provider = cloud_provider
         self.platform = platform or sys.platform
+        self.wsl2 = is_wsl2() if wsl2 is None else wsl2
+        self.cloud_provider_wait = cloud_provider_wait
+        """Seconds `up` waits for the learner to start cloud-provider-kind with sudo."""
+        geteuid = getattr(os, "geteuid", None)
+        self.elevated = (geteuid() == 0 if geteuid else False) if elevated is None else elevated
         self._kube_factory = kube_factory
         self._engine: Tool | None = None
+        self._store: ImageStore | None = None
+        self._arch: str | None = None
 
     # -- files ---------------------------------------------------------------------------
 
@@ -508,6 +129,16 @@ class KindLifecycle:
     def cloud_provider_pidfile(self) -> Path:
         """The id of the cloud-provider-kind process kube-tutor started."""
         return self.home / "cloud-provider-kind.pid"
+
+    @property
+    def log_path(self) -> Path:
+        """Everything `up` ran and every line it printed."""
+        return self.home / "cluster-up.log"
+
+    def _log(self, text: str) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a", encoding="utf-8") as out:
+            out.write(text.rstrip("\n") + "\n")
 
     # -- tools ---------------------------------------------------------------------------
 
@@ -530,27 +161,22 @@ class KindLifecycle:
             return ToolCheck(
                 tool, None, None, False, f"{tool.name} is not installed; {tool.why}. {tool.install}"
             )
-        result = self.runner.run([tool.command, *tool.version_args], timeout=30)
-        version: Version | None = None
-        if tool is KUBECTL:
-            version = _kubectl_version(result.stdout)
-        elif result.ok or tool is not CLOUD_PROVIDER_KIND:
-            # docker prints its client version even when its engine is down (exit 1);
-            # cloud-provider-kind's usage text on an unknown flag must not be read as one.
-            version = parse_version(result.stdout)
-        if tool is CLOUD_PROVIDER_KIND and version is None:
-            # Some builds have no version flag; the IngressClass/GatewayClass check after
-            # start-up tells whether it is recent enough.
+        if not tool.version_args:
             return ToolCheck(
                 tool,
                 path,
                 None,
                 True,
                 warning=(
-                    f"could not read the version of {tool.name}; it needs "
-                    f"v{format_version(tool.minimum)} or newer for Ingress and Gateway labs"
+                    f"{tool.name}'s version is checked by what it creates: GatewayClass and "
+                    f"IngressClass `{CLASS_NAME}` (v{format_version(tool.minimum)} or newer)"
                 ),
             )
+        result = self.runner.run([tool.command, *tool.version_args], timeout=30)
+        # docker prints its client version even when its engine is down (exit 1)
+        version = (
+            _kubectl_version(result.stdout) if tool is KUBECTL else parse_version(result.stdout)
+        )
         if version is None:
             return ToolCheck(
                 tool,
@@ -574,17 +200,18 @@ class KindLifecycle:
     def check_engine_running(self) -> str:
         """Empty when the container engine answers; otherwise what to do."""
         engine = self.engine()
-        result = self.runner.run(
-            [engine.command, "info", "--format", "{{.ServerVersion}}"], timeout=30
-        )
-        if result.ok:
+        result = self.runner.run(engine_info_argv(engine.command), timeout=30)
+        if result.ok and result.stdout.strip():
             return ""
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        reason = detail[-1] if detail else "no answer"
+        reason = last_line(result) if not result.ok else "it printed no server version"
+        start = (
+            "podman's machine (`podman machine start`)"
+            if engine is PODMAN
+            else "Docker Desktop or the docker service (`sudo systemctl start docker`)"
+        )
         return (
             f"{engine.name} is installed but its engine is not running ({reason}). "
-            f"Start Docker Desktop or the docker service (`sudo systemctl start docker`), "
-            f"or podman's machine (`podman machine start`), then try again."
+            f"Start {start}, then try again."
         )
 
     def check_tools(self) -> list[ToolCheck]:
@@ -593,6 +220,26 @@ class KindLifecycle:
         if self.cloud_provider:
             tools.append(CLOUD_PROVIDER_KIND)
         return [self.check_tool(tool) for tool in tools]
+
+    def image_store(self) -> ImageStore:
+        """Where the engine keeps images: Docker's classic store, its containerd image store
+        (Docker Desktop's default, new Docker Engine installs), or podman."""
+        if self._store is None:
+            engine = self.engine().command
+            if engine == "podman":
+                self._store = "podman"
+            else:
+                result = self.runner.run(image_store_argv(engine), timeout=30)
+                self._store = parse_image_store(engine, result.stdout) if result.ok else "unknown"
+        return self._store
+
+    def arch(self) -> str:
+        """The engine's architecture (`amd64`, `arm64`): the platform of the nodes."""
+        if self._arch is None:
+            result = self.runner.run(engine_arch_argv(self.engine().command), timeout=30)
+            word = result.stdout.strip() if result.ok else ""
+            self._arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(word, word) or "amd64"
+        return self._arch
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -603,26 +250,26 @@ class KindLifecycle:
             Step(
                 "check docker/podman, kind, kubectl"
                 + (" and cloud-provider-kind" if self.cloud_provider else ""),
-                (f"{engine} info", "kind version", "kubectl version --client"),
+                (" ".join(engine_info_argv(engine)), "kind version", "kubectl version --client"),
             ),
             Step(
                 f"create the kind cluster {CLUSTER_NAME} (1 control-plane + 3 workers)",
-                tuple(" ".join(argv) for argv in (self._create_argv(),)),
+                (" ".join(self._create_argv()),),
             ),
         ]
         if self.cloud_provider:
-            steps.append(
-                Step(
-                    "start cloud-provider-kind in the background",
-                    (f"{' '.join(self._cloud_provider_argv())} >> {self.cloud_provider_log}",),
-                )
-            )
+            if self._needs_learner_start():
+                how = f"(you start it: {elevated_command(self.platform)})"
+            else:
+                how = f"{' '.join(self._cloud_provider_argv())} >> {self.cloud_provider_log}"
+            steps.append(Step("start cloud-provider-kind in the background", (how,)))
         steps.append(Step("wait until all 4 nodes are Ready"))
         loads: list[str] = []
         for image in self.images:
-            loads.append(f"{engine} pull {image}")
-            loads.append(" ".join(self._load_argv(image)))
-        steps.append(Step("preload the images labs use", tuple(loads)))
+            loads += [" ".join(argv) for argv in self._load_plan(image, "/tmp/image.tar")]
+        if self.cloud_provider:
+            loads.append(f"{engine} pull {ENVOY_IMAGE}")
+        steps.append(Step("download and preload the images labs use", tuple(loads)))
         if self.cloud_provider:
             steps.append(Step(f"check GatewayClass and IngressClass {CLASS_NAME}"))
         return steps
@@ -640,16 +287,44 @@ class KindLifecycle:
             "120s",
         ]
 
-    def _load_argv(self, image: str) -> list[str]:
-        return ["kind", "load", "docker-image", image, "--name", CLUSTER_NAME]
-
     def _cloud_provider_argv(self) -> list[str]:
-        argv = ["cloud-provider-kind"]
-        if self.platform != "linux":
-            # Docker Desktop/podman machine: the kind network is not reachable from the
-            # host, so publish each load balancer's port on the host as well.
-            argv.append("--enable-lb-port-mapping")
-        return argv
+        # No --enable-lb-port-mapping: on macOS, Windows and WSL2 cloud-provider-kind picks
+        # its tunnel mode, which puts each LoadBalancer address on the host; the flag would
+        # replace it with port mapping, and host probes to the address would time out
+        # (cmd/app.go: Tunnel by platform, Portmap only when the flag is given).
+        return ["cloud-provider-kind"]
+
+    def _needs_learner_start(self) -> bool:
+        return cloud_provider_needs_elevation(self.platform, self.wsl2) and not self.elevated
+
+    def _load_plan(self, image: str, archive: str) -> list[list[str]]:
+        """The commands that bring one image into the nodes, for this image store.
+
+        `kind load docker-image` runs `docker save` on every image it is given (kind:
+        pkg/cmd/kind/load/docker-image/docker-image.go, `save`): with the containerd image
+        store that fails on multi-platform images (kind issue #3795), and with podman there
+        is no docker CLI. So those save the node's platform to an archive and use
+        `kind load image-archive`."""
+        engine = self.engine().command
+        store = self.image_store()
+        load_archive = ["kind", "load", "image-archive", archive, "--name", CLUSTER_NAME]
+        if store == "podman":
+            return [
+                ["podman", "pull", image],
+                ["podman", "save", "--format", "docker-archive", "-o", archive, image],
+                load_archive,
+            ]
+        if store == "containerd":
+            platform = f"linux/{self.arch()}"
+            return [
+                [engine, "pull", "--platform", platform, image],
+                [engine, "save", "--platform", platform, "-o", archive, image],
+                load_archive,
+            ]
+        return [
+            [engine, "pull", image],
+            ["kind", "load", "docker-image", image, "--name", CLUSTER_NAME],
+        ]
 
     def dry_run(self) -> str:
         """The kind config and the steps, as text, without running anything."""
@@ -661,18 +336,15 @@ class KindLifecycle:
 
     # -- up ------------------------------------------------------------------------------
 
-    def up(self, progress: ProgressFn = _ignore, *, timeout: float = 300.0) -> None:
-        """Create (or reuse) the cluster, start cloud-provider-kind, wait for the nodes,
-        preload images and check the classes; raises `ToolError` with what to do."""
+    def up(self, progress: ProgressFn = ignore_progress, *, timeout: float = 300.0) -> None:
+        """Create (or reuse, or repair) the cluster, start cloud-provider-kind, wait for the
+        nodes, preload images and check the classes; raises `ToolError` with what to do.
+        Every step is reported, tools' output passed through, and logged to `log_path`."""
         steps = self.up_steps()
-        total = len(steps)
-        number = 0
+        run = StepReporter(progress, len(steps), self._log)
+        self._log(f"--- kube-tutor cluster up, {time.strftime('%Y-%m-%d %H:%M:%S')}")
 
-        def report(state: StepState, detail: str = "") -> None:
-            progress(Progress(number, total, steps[number - 1].title, state, detail))
-
-        number = 1
-        report("start")
+        run.begin(steps[0].title)
         checks = self.check_tools()
         problems = [check.problem for check in checks if not check.ok]
         if checks[0].ok:
@@ -680,117 +352,224 @@ class KindLifecycle:
             if engine_problem:
                 problems.append(engine_problem)
         if problems:
-            report("fail", f"{len(problems)} problem(s)")
+            run.end("fail", f"{len(problems)} problem(s)")
             raise ToolError(
                 "kube-tutor cannot create the practice cluster yet:\n"
                 + "\n".join(f"  - {problem}" for problem in problems),
-                hint="Fix these, then run `kube-tutor cluster up` again. "
-                "Meanwhile the labs run on the built-in simulator: `--backend sim`.",
+                hint="Fix these (`kube-tutor doctor` shows the fix for each), then run "
+                "`kube-tutor cluster up` again. Meanwhile the labs run on the built-in "
+                "simulator: `--backend sim`.",
             )
-        report("done", "; ".join(check.warning for check in checks if check.warning))
+        run.end("done", "; ".join(check.warning for check in checks if check.warning))
 
-        number = 2
-        report("start")
-        if self.cluster_exists():
-            report("skip", f"cluster {CLUSTER_NAME} already exists")
-        else:
-            self.home.mkdir(parents=True, exist_ok=True)
-            self.config_path.write_text(kind_config_yaml(), encoding="utf-8")
-            result = self.runner.run(self._create_argv(), timeout=900, env=self._env())
-            if not result.ok:
-                report("fail", _last_line(result))
-                raise ToolError(
-                    f"kind could not create the cluster: {_last_line(result)}",
-                    hint="See the output of `kind create cluster` above; "
-                    "`kube-tutor cluster down` cleans up a half-made cluster.",
-                )
-            report("done")
+        run.begin(steps[1].title)
+        self._create_or_repair(run)
 
         if self.cloud_provider:
-            number += 1
-            report("start")
-            pid = self.cloud_provider_pid()
-            if pid is not None:
-                report("skip", f"already running (pid {pid})")
-            else:
-                pid = self.start_cloud_provider()
-                report("done", f"pid {pid}, log {self.cloud_provider_log}")
+            run.begin(steps[2].title)
+            self._cloud_provider_step(run)
 
-        number += 1
-        report("start")
+        run.begin("wait until all 4 nodes are Ready")
         kube = self._kube()
         deadline = time.monotonic() + timeout
         ok = kube.wait_for(
-            "Node", None, lambda nodes: len(nodes) >= 4 and all(map(_node_ready, nodes)), timeout
+            "Node", None, lambda nodes: len(nodes) >= 4 and all(map(node_ready, nodes)), timeout
         )
         if not ok:
-            report("fail", "nodes not Ready in time")
+            run.end("fail", "nodes not Ready in time")
             raise ToolError(
                 f"The nodes did not become Ready within {timeout:.0f} s.",
                 hint="Look at `kubectl get nodes` and `kubectl describe node`; "
                 "then `kube-tutor cluster down` and `up` again.",
             )
-        report("done")
+        run.end("done")
 
-        number += 1
-        report("start")
-        for image in self.images:
-            self._preload(image)
-        report("done", ", ".join(self.images))
+        run.begin("download and preload the images labs use")
+        sizes = [self._preload(image, run) for image in self.images]
+        if self.cloud_provider:
+            sizes.append(self._pull(ENVOY_IMAGE, run, platform=None))
+        run.end("done", ", ".join(sizes))
 
         if self.cloud_provider:
-            number += 1
-            report("start")
+            run.begin(steps[-1].title)
             remaining = max(10.0, deadline - time.monotonic())
-            missing = self._wait_classes(kube, remaining)
+            missing = self._wait_classes(kube, remaining, run)
             if missing:
-                report("fail", ", ".join(missing))
+                run.end("fail", ", ".join(missing))
                 raise ToolError(
                     f"cloud-provider-kind did not create {' and '.join(missing)} "
                     f"`{CLASS_NAME}` (Ingress needs v0.9.0+, Gateway API v0.8.0+).",
                     hint=f"Upgrade it ({CLOUD_PROVIDER_KIND.install}) and see its log: "
                     f"{self.cloud_provider_log}",
                 )
-            report("done")
+            run.end("done")
 
-    def _preload(self, image: str) -> None:
-        engine = self.engine().command
-        if not self.runner.run([engine, "image", "inspect", image], timeout=60).ok:
-            pulled = self.runner.run([engine, "pull", image], timeout=900)
-            if not pulled.ok:
-                raise ToolError(
-                    f"Could not download the image {image}: {_last_line(pulled)}",
-                    hint="Check the network connection of your container engine, then retry.",
-                )
-        loaded = self.runner.run(self._load_argv(image), timeout=900, env=self._env())
-        if not loaded.ok:
+    def _create_or_repair(self, run: StepReporter) -> None:
+        health, why = self.cluster_health()
+        if health == "complete":
+            self._ensure_context(run)
+            run.end("skip", f"cluster {CLUSTER_NAME} already exists")
+            return
+        if health == "stopped":
+            names = node_names()
+            run.line(f"the cluster's nodes are stopped ({why}); starting them")
+            started = self.runner.stream(
+                [self.engine().command, "start", *names], run.line, timeout=300, env=self._env()
+            )
+            if started.ok:
+                self._ensure_context(run)
+                run.end("done", "restarted the stopped nodes")
+                return
+            health, why = "broken", f"the nodes would not start: {last_line(started)}"
+        if health == "broken":
+            run.line(f"found a half-created cluster {CLUSTER_NAME} ({why}); removing it first")
+            self.runner.stream(
+                ["kind", "delete", "cluster", "--name", CLUSTER_NAME],
+                run.line,
+                timeout=600,
+                env=self._env(),
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(kind_config_yaml(), encoding="utf-8")
+        result = self.runner.stream(self._create_argv(), run.line, timeout=900, env=self._env())
+        if not result.ok:
+            run.end("fail", last_line(result))
             raise ToolError(
-                f"kind could not load {image} into the nodes: {_last_line(loaded)}",
-                hint="Retry `kube-tutor cluster up`; the cluster itself is fine.",
+                f"kind could not create the cluster: {last_line(result)}",
+                hint=f"kind's output is above and in {self.log_path}; run "
+                "`kube-tutor cluster up` again: it removes a half-created cluster first.",
+            )
+        run.end("done")
+
+    def cluster_health(self) -> tuple[ClusterHealth, str]:
+        """Whether kube-tutor's cluster exists with all its nodes running, and why not."""
+        if not self.cluster_exists():
+            return "absent", "kind does not list it"
+        engine = self.engine().command
+        listed = self.runner.run(
+            [
+                engine,
+                "ps",
+                "-a",
+                "--filter",
+                f"label={KIND_CLUSTER_LABEL}={CLUSTER_NAME}",
+                "--format",
+                "{{.Names}}\t{{.State}}",
+            ],
+            timeout=60,
+        )
+        states = dict(line.split("\t", 1) for line in listed.stdout.splitlines() if "\t" in line)
+        expected = node_names()
+        missing = [name for name in expected if name not in states]
+        if missing:
+            return "broken", f"node container(s) {', '.join(missing)} missing"
+        stopped = [name for name in expected if states[name].strip().lower() != "running"]
+        if stopped:
+            return "stopped", f"{', '.join(stopped)} not running"
+        return "complete", ""
+
+    def _ensure_context(self, run: StepReporter) -> None:
+        from tutor.cluster.guard import kind_context_present
+
+        if not kind_context_present():
+            run.line(f"the kubeconfig has no context {CONTEXT_NAME}; asking kind to write it")
+            self.runner.stream(
+                ["kind", "export", "kubeconfig", "--name", CLUSTER_NAME],
+                run.line,
+                timeout=60,
+                env=self._env(),
             )
 
-    def _wait_classes(self, kube: Any, timeout: float) -> list[str]:
+    def _pull(self, image: str, run: StepReporter, *, platform: str | None) -> str:
+        engine = self.engine().command
+        present = self.runner.run(
+            [engine, "image", "inspect", "--format", "{{.Size}}", image], timeout=60
+        )
+        if not present.ok:
+            argv = [engine, "pull", *(["--platform", platform] if platform else []), image]
+            pulled = self.runner.stream(argv, run.line, timeout=900)
+            if not pulled.ok:
+                run.end("fail", f"download of {image} failed")
+                raise ToolError(
+                    f"Could not download the image {image}: {last_line(pulled)}",
+                    hint="Check the network connection of your container engine, then retry.",
+                )
+            present = self.runner.run(
+                [engine, "image", "inspect", "--format", "{{.Size}}", image], timeout=60
+            )
+        short = image.rsplit("/", 1)[-1]
+        size = present.stdout.strip()
+        return f"{short} ({_megabytes(size)})" if size.isdigit() else short
+
+    def _preload(self, image: str, run: StepReporter) -> str:
+        store = self.image_store()
+        platform = f"linux/{self.arch()}" if store == "containerd" else None
+        shown = self._pull(image, run, platform=platform)
+        with tempfile.TemporaryDirectory(prefix="kube-tutor-image-") as folder:
+            archive = str(Path(folder) / "image.tar")
+            for argv in self._load_plan(image, archive)[1:]:  # the pull was done above
+                result = self.runner.stream(argv, run.line, timeout=900, env=self._env())
+                if not result.ok:
+                    run.end("fail", f"{image}: {last_line(result)}")
+                    raise ToolError(
+                        f"Could not load {image} into the nodes (`{' '.join(argv[:4])}`): "
+                        f"{last_line(result)}",
+                        hint=f"Image store: {store}. Retry `kube-tutor cluster up`; the "
+                        "cluster itself is fine. `kube-tutor doctor` shows the engine's state.",
+                    )
+        return shown
+
+    def _wait_classes(self, kube: Any, timeout: float, run: StepReporter) -> list[str]:
         def has(objs: list[Obj]) -> bool:
             return any(o.get("metadata", {}).get("name") == CLASS_NAME for o in objs)
 
         missing = []
         deadline = time.monotonic() + timeout
-        if not kube.wait_for("GatewayClass", None, has, timeout):
-            missing.append("GatewayClass")
-        if not kube.wait_for("IngressClass", None, has, max(1.0, deadline - time.monotonic())):
-            missing.append("IngressClass")
+        for kind in ("GatewayClass", "IngressClass"):
+            left = max(1.0, deadline - time.monotonic())
+            if not _wait_with_note(kube, kind, has, left, run.line):
+                missing.append(kind)
         return missing
 
     # -- cloud-provider-kind -------------------------------------------------------------
 
+    def _cloud_provider_step(self, run: StepReporter) -> None:
+        pid = self.cloud_provider_pid()
+        if pid is not None:
+            run.end("skip", f"already running (pid {pid})")
+            return
+        if self._needs_learner_start():
+            command = elevated_command(self.platform)
+            run.line(
+                "cloud-provider-kind needs administrator rights on this system (it adds the "
+                "LoadBalancer addresses to this machine). In another terminal, run:"
+            )
+            run.line(f"    {command}")
+            waited = 0.0
+            while waited < self.cloud_provider_wait:
+                self.runner.sleep(2.0)
+                waited += 2.0
+                pid = self.cloud_provider_pid()
+                if pid is not None:
+                    run.end("done", f"found it running (pid {pid})")
+                    return
+            run.end("fail", "not running")
+            raise ToolError(
+                "cloud-provider-kind is not running, and on this system it must be started "
+                "with administrator rights, which kube-tutor does not take.",
+                hint=f"Run `{command}` in another terminal and keep it open, then run "
+                "`kube-tutor cluster up` again (the cluster is kept).",
+            )
+        pid = self.start_cloud_provider()
+        run.end("done", f"pid {pid}, log {self.cloud_provider_log}")
+
     def cloud_provider_pid(self) -> int | None:
         """The pid of a running cloud-provider-kind: the one kube-tutor started, or one the
-        learner started (e.g. with sudo on macOS), found by name."""
+        learner started (e.g. with sudo), found by its full command line."""
         own = self._own_cloud_provider_pid()
         if own is not None:
             return own
-        found = self.runner.run(["pgrep", "-x", "cloud-provider-kind"], timeout=10)
-        pids = [int(word) for word in found.stdout.split() if word.isdigit()] if found.ok else []
+        pids = find_program(self.runner, "cloud-provider-kind")
         return pids[0] if pids else None
 
     def _own_cloud_provider_pid(self) -> int | None:
@@ -815,8 +594,9 @@ class KindLifecycle:
         if not self.runner.process_alive(pid, "cloud-provider-kind"):
             raise ToolError(
                 "cloud-provider-kind stopped right after it started.",
-                hint=f"See its log: {self.cloud_provider_log}. On macOS and Windows it needs "
-                "to run with sudo/as administrator.",
+                hint=f"See its log: {self.cloud_provider_log}. On macOS and WSL2 it must run "
+                "with sudo, on Windows as administrator: start it yourself "
+                f"(`{elevated_command(self.platform)}`) and run `kube-tutor cluster up` again.",
             )
         return pid
 
@@ -837,14 +617,14 @@ class KindLifecycle:
         result = self.runner.run(["kind", "get", "clusters"], timeout=60, env=self._env())
         return result.ok and CLUSTER_NAME in result.stdout.split()
 
-    def down(self, progress: ProgressFn = _ignore) -> None:
+    def down(self, progress: ProgressFn = ignore_progress) -> None:
         """Delete the cluster and stop cloud-provider-kind."""
         title = "stop cloud-provider-kind"
         progress(Progress(1, 2, title, "start"))
         if self.stop_cloud_provider():
             progress(Progress(1, 2, title, "done"))
         else:
-            progress(Progress(1, 2, title, "skip", "it was not running"))
+            progress(Progress(1, 2, title, "skip", "kube-tutor did not start one"))
         title = f"delete the kind cluster {CLUSTER_NAME}"
         progress(Progress(2, 2, title, "start"))
         if self.runner.which("kind") is None:
@@ -854,8 +634,8 @@ class KindLifecycle:
             ["kind", "delete", "cluster", "--name", CLUSTER_NAME], timeout=600, env=self._env()
         )
         if not result.ok:
-            progress(Progress(2, 2, title, "fail", _last_line(result)))
-            raise ToolError(f"kind could not delete the cluster: {_last_line(result)}")
+            progress(Progress(2, 2, title, "fail", last_line(result)))
+            raise ToolError(f"kind could not delete the cluster: {last_line(result)}")
         progress(Progress(2, 2, title, "done"))
 
     def status(self) -> ClusterStatus:
@@ -878,7 +658,7 @@ class KindLifecycle:
                 status.nodes = [
                     (
                         n["metadata"]["name"],
-                        _node_ready(n),
+                        node_ready(n),
                         n["metadata"].get("labels", {}).get(ZONE_LABEL, ""),
                     )
                     for n in nodes
@@ -898,12 +678,16 @@ class KindLifecycle:
         )
         return status
 
-    def clean(self, progress: ProgressFn = _ignore) -> list[str]:
-        """Delete every namespace labelled `kube-tutor.dev/lab` (and nothing else)."""
+    def clean(self, progress: ProgressFn = ignore_progress, *, force: bool = False) -> list[str]:
+        """Delete every namespace labelled `kube-tutor.dev/lab` (and nothing else); with
+        `force`, first unblock what kube-tutor made that holds a namespace in Terminating."""
         kube = self._kube()
         names = kube.lab_namespaces()
         for number, name in enumerate(names, start=1):
             progress(Progress(number, len(names), f"delete namespace {name}", "start"))
+            if force:
+                for line in kube.force_clean_namespace(name):
+                    progress(Progress(number, len(names), f"delete namespace {name}", "line", line))
             kube.delete_namespace(name, wait=True)
             progress(Progress(number, len(names), f"delete namespace {name}", "done"))
         return list(names)
@@ -914,6 +698,23 @@ class KindLifecycle:
         from tutor.cluster.connect import open_cluster
 
         return open_cluster("kind", None)
+
+
+def _wait_with_note(
+    kube: Any,
+    kind: str,
+    predicate: Callable[[list[Obj]], bool],
+    timeout: float,
+    note: Callable[[str], None],
+) -> bool:
+    try:
+        return bool(kube.wait_for(kind, None, predicate, timeout, on_wait=note))
+    except TypeError:  # a stand-in without on_wait
+        return bool(kube.wait_for(kind, None, predicate, timeout))
+
+
+def _megabytes(size: str) -> str:
+    return f"{int(size) / 1_000_000:.1f} MB"
 
 
 def _list_or_empty(kube: Any, kind: str) -> list[Obj]:
@@ -934,18 +735,21 @@ def _kubectl_version(stdout: str) -> Version | None:
     return parse_version(git_version) if isinstance(git_version, str) else None
 
 
-def _last_line(result: CommandResult) -> str:
-    lines = [line for line in (result.stderr or result.stdout).strip().splitlines() if line]
-    return lines[-1] if lines else f"exit code {result.returncode}"
-
-
 __all__ = [
+    "ProgressFn",
+    "Step",
+    "StepState",
+    "data_dir",
     "AGNHOST_IMAGE",
+    "CAPABILITIES",
     "CLASS_NAME",
     "CLUSTER_NAME",
     "CONTEXT_NAME",
     "LAB_LABEL",
+    "NODEPORTS",
     "NODE_IMAGE",
+    "NODE_ZONES",
+    "PORT_MAPPING_ADDRESS",
     "ClusterStatus",
     "CommandResult",
     "KindLifecycle",
@@ -953,7 +757,10 @@ __all__ = [
     "Runner",
     "ToolCheck",
     "ToolError",
+    "capabilities_from",
     "kind_config",
     "kind_config_yaml",
+    "lab_images",
+    "missing_reasons",
     "parse_version",
 ]

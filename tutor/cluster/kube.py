@@ -13,8 +13,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from tutor.cluster.base import (
@@ -24,7 +23,6 @@ from tutor.cluster.base import (
     MANAGED_VALUE,
     ApplyResult,
     ClusterError,
-    ConflictError,
     FieldProblem,
     ForbiddenError,
     InvalidObjectError,
@@ -32,10 +30,23 @@ from tutor.cluster.base import (
     Obj,
     ProbeRequest,
     ProbeResult,
+    RefusedContextError,
     UnreachableError,
     matches_selector,
 )
+from tutor.cluster.capabilities import LOCAL_BACKENDS, capabilities_from, simulator_capabilities
 from tutor.cluster.guard import Target
+from tutor.cluster.kube_errors import (
+    LB_FINALIZER,
+    NamespaceTerminatingError,
+    combined_invalid,
+    error_from_status,
+    exec_handshake_error,
+    exec_outcome,
+    terminating_reason,
+)
+from tutor.cluster.kube_resources import RESOURCES, Resource, label_selector, resource_for
+from tutor.cluster.kube_watch import NamespaceWatches, close_response, watch_events
 
 Objs = list[Obj]
 """A list of objects (named so that `KubeCluster.list` does not hide the builtin)."""
@@ -46,80 +57,54 @@ APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 
 WATCHED_KINDS = ("Pod", "Service", "EndpointSlice", "Deployment", "Ingress", "Gateway", "HTTPRoute")
 """Kinds whose changes wake `wait_for_change` (what lab checks read)."""
+MERGE_PATCH = "application/merge-patch+json"
+NO_PROXY_HEADER = "x-kube-tutor-no-proxy"
+"""A harmless proxy header whose only effect is that the client's WebSocket code passes
+`no_proxy` on (kubernetes/stream/ws_client.py, create_websocket: the proxy options are
+read only when a proxy or proxy headers are set)."""
+MINIMUM_CLIENT = (37, 0)
+"""`ApiClient.param_serialize` and the `call_api(method, url, ...)` signature used here
+exist from kubernetes 37 (the generator moved to them then)."""
 
 
-@dataclass(frozen=True)
-class Resource:
-    """Where a kind lives in the API."""
-
-    kind: str
-    group: str
-    version: str
-    plural: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        """`v1` or `group/version`."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        """The REST path of the collection or of one object."""
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        return f"{base}/{name}" if name else base
+def ignore_proxies(configuration: Any) -> None:
+    """Make a client configuration send everything straight to its host: no proxy from the
+    kubeconfig or from `HTTP(S)_PROXY`/`ALL_PROXY` (kubernetes 37 reads them in
+    `Configuration.__init__` and again when the host is set), for REST and for exec's
+    WebSocket (websocket-client reads `https_proxy` itself unless told `no_proxy=*`)."""
+    configuration.proxy = None  # the setter also stops the re-read from the environment
+    configuration.no_proxy = "*"
+    configuration.proxy_headers = {NO_PROXY_HEADER: "1"}
 
 
-def _r(kind: str, group: str, version: str, plural: str, namespaced: bool = True) -> Resource:
-    return Resource(kind, group, version, plural, namespaced)
+def build_api_client(target: Target) -> Any:
+    """An `ApiClient` for exactly `target.context` of `target.kubeconfig` (for the
+    simulator, its own kubeconfig only: `~/.kube/config` is never read)."""
+    from kubernetes import client, config
 
-
-RESOURCES: dict[str, Resource] = {
-    r.kind: r
-    for r in (
-        _r("Namespace", "", "v1", "namespaces", False),
-        _r("Node", "", "v1", "nodes", False),
-        _r("Pod", "", "v1", "pods"),
-        _r("Service", "", "v1", "services"),
-        _r("Endpoints", "", "v1", "endpoints"),
-        _r("ConfigMap", "", "v1", "configmaps"),
-        _r("Secret", "", "v1", "secrets"),
-        _r("Event", "", "v1", "events"),
-        _r("EndpointSlice", "discovery.k8s.io", "v1", "endpointslices"),
-        _r("Deployment", "apps", "v1", "deployments"),
-        _r("ReplicaSet", "apps", "v1", "replicasets"),
-        _r("StatefulSet", "apps", "v1", "statefulsets"),
-        _r("DaemonSet", "apps", "v1", "daemonsets"),
-        _r("Ingress", "networking.k8s.io", "v1", "ingresses"),
-        _r("IngressClass", "networking.k8s.io", "v1", "ingressclasses", False),
-        _r("GatewayClass", "gateway.networking.k8s.io", "v1", "gatewayclasses", False),
-        _r("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
-        _r("HTTPRoute", "gateway.networking.k8s.io", "v1", "httproutes"),
-        _r("ReferenceGrant", "gateway.networking.k8s.io", "v1beta1", "referencegrants"),
+    configuration = client.Configuration()
+    config.load_kube_config(  # type: ignore[no-untyped-call]
+        config_file=target.kubeconfig,
+        context=target.context,
+        client_configuration=configuration,
+        persist_config=False,
     )
-}
-"""Kinds labs use -> API group, version (the one read by get/list) and plural."""
+    if target.backend in LOCAL_BACKENDS:
+        ignore_proxies(configuration)
+    return client.ApiClient(configuration)
 
 
-def resource_for(kind: str, api_version: str | None = None) -> Resource:
-    """The resource of a kind; an object's own `apiVersion` wins over the default version."""
-    known = RESOURCES.get(kind)
-    if known is None:
-        raise NotFoundError(
-            f"kube-tutor does not know the kind `{kind}`.",
-            hint="Check the spelling of `kind:` (it is case-sensitive, e.g. `Service`).",
+def check_client_version(api_client: Any) -> None:
+    """Refuse a kubernetes client older than 37, with the fix (the requests would fail)."""
+    if not hasattr(api_client, "param_serialize"):
+        import kubernetes
+
+        raise UnreachableError(
+            f"The installed kubernetes Python client ({getattr(kubernetes, '__version__', '?')}) "
+            "is too old for kube-tutor, which needs version 37.",
+            hint="Reinstall kube-tutor (`pip install -U kube-tutor`) or run "
+            "`pip install 'kubernetes>=37,<38'`.",
         )
-    if api_version and api_version != known.api_version:
-        group, _, version = api_version.rpartition("/")
-        return Resource(kind, group, version, known.plural, known.namespaced)
-    return known
-
-
-def label_selector(selector: Mapping[str, str] | None) -> str:
-    """`{"app": "web", "tier": "a"}` -> `app=web,tier=a`."""
-    return ",".join(f"{key}={value}" for key, value in (selector or {}).items())
 
 
 class KubeCluster:
@@ -137,21 +122,36 @@ class KubeCluster:
         self.namespace_prefix = target.namespace_prefix
         """In context mode every lab namespace is named `<prefix>-...` (empty for kind)."""
         self.request_timeout = request_timeout
+        self.on_wait: Callable[[str], None] | None = None
+        """Told what a long wait (a namespace still Terminating) waits for."""
         if api_client is None:
-            from kubernetes import config
-
             try:
-                api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                    config_file=target.kubeconfig, context=target.context, persist_config=False
-                )
+                api_client = build_api_client(target)
             except Exception as exc:  # the client raises ConfigException and plain errors
                 raise UnreachableError(
                     f"kube-tutor could not use context `{target.context}`: {exc}",
                     hint="Check it with `kubectl --context "
                     f"{target.context} get nodes`; for kind, run `kube-tutor cluster up`.",
                 ) from exc
+        elif target.backend in LOCAL_BACKENDS:
+            had_proxy = bool(api_client.configuration.proxy)
+            ignore_proxies(api_client.configuration)
+            if had_proxy:  # its connection pool was built for the proxy
+                from kubernetes import client
+
+                api_client = client.ApiClient(api_client.configuration)
+        check_client_version(api_client)
         self._api = api_client
         self._capabilities: set[str] | None = None
+        self._watches: dict[str, NamespaceWatches] = {}
+        self._watch_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the background watches of `wait_for_change`."""
+        with self._watch_lock:
+            watches, self._watches = list(self._watches.values()), {}
+        for watch in watches:
+            watch.stop()
 
     # -- the one request function -------------------------------------------------------
 
@@ -204,7 +204,9 @@ class KubeCluster:
         reason = str(exc).split(":")[-1].strip() or type(exc).__name__
         where = self.target.server or "the API server"
         if self.backend == "kind":
-            hint = "Is the cluster running? Run `kube-tutor cluster up` (or `cluster status`)."
+            hint = "Is the cluster running? Run `kube-tutor cluster up` (or `kube-tutor doctor`)."
+        elif self.backend == "sim":
+            hint = "Is the simulator's API server running? Run `kube-tutor sim start`."
         else:
             hint = (
                 f"Check the context: `kubectl --context {self.target.context} get nodes`; "
@@ -264,22 +266,22 @@ class KubeCluster:
         return sorted(items, key=_event_time)
 
     def capabilities(self) -> set[str]:
-        """Lab capabilities this cluster offers (read once per session)."""
-        if self._capabilities is None and self.backend == "sim":
-            from tutor.cluster.sim.cluster import CAPABILITIES
-
-            self._capabilities = set(CAPABILITIES)
+        """Lab capabilities this cluster offers (read once per session). The simulator
+        offers them all; kind and a context show them by their nodes and classes."""
         if self._capabilities is None:
-            from tutor.cluster import kind
-
+            if self.backend == "sim":
+                self._capabilities = set(simulator_capabilities())
+                return set(self._capabilities)
             running = False
             if self.backend == "kind":
-                running = kind.KindLifecycle().cloud_provider_pid() is not None
+                from tutor.cluster.kind_tools import Runner, find_program
+
+                running = bool(find_program(Runner(), "cloud-provider-kind"))
             classes = self._list("GatewayClass", None)[0], self._list("IngressClass", None)[0]
             if self.backend == "context":
                 # cloud-provider-kind (or another controller) shows itself by its classes
                 running = any(classes)
-            works = kind.capabilities_from(
+            works = capabilities_from(
                 self._list("Node", None)[0],
                 classes[1],
                 classes[0],
@@ -291,12 +293,33 @@ class KubeCluster:
 
     # -- namespaces ---------------------------------------------------------------------
 
+    def is_kube_tutors(self, namespace: Obj) -> bool:
+        """True when a namespace carries kube-tutor's labels (and, in context mode, this
+        learner's): only those are ever changed or deleted."""
+        labels = _labels(namespace)
+        mine = labels.get(MANAGED_LABEL) == MANAGED_VALUE and LAB_LABEL in labels
+        if self.namespace_prefix:
+            mine = mine and labels.get(LEARNER_LABEL) == self.namespace_prefix
+        return mine
+
+    def _refuse_foreign(self, name: str, doing: str) -> RefusedContextError:
+        return RefusedContextError(
+            f"kube-tutor will not {doing} namespace {name}: it exists but kube-tutor did not "
+            f"make it (it lacks the labels {LAB_LABEL} and {MANAGED_LABEL}={MANAGED_VALUE}), "
+            "so it may hold someone's work.",
+            hint=f"If it is yours and may go: `kubectl delete namespace {name}`, then try "
+            "again. Nothing was changed.",
+        )
+
     def ensure_namespace(self, name: str, labels: Mapping[str, str]) -> None:
-        """Create the namespace (or update its labels), marked as kube-tutor's."""
+        """Create the namespace (or update its labels), marked as kube-tutor's; a namespace
+        of that name kube-tutor did not make is refused, one still Terminating waited for."""
         self.target.check_namespace(name)
         current = self.get("Namespace", name)
+        if current is not None and not self.is_kube_tutors(current):
+            raise self._refuse_foreign(name, "use")
         if current is not None and current.get("status", {}).get("phase") == "Terminating":
-            self._wait_gone("Namespace", name, None, 120.0)
+            self._wait_terminated(current, 120.0)
         merged = {LAB_LABEL: name, **dict(labels), MANAGED_LABEL: MANAGED_VALUE}
         if self.namespace_prefix:
             merged[LEARNER_LABEL] = self.namespace_prefix
@@ -307,16 +330,81 @@ class KubeCluster:
         }
         self._apply_one(RESOURCES["Namespace"], body, dry_run=False)
 
+    def _wait_terminated(self, namespace: Obj, timeout: float) -> None:
+        name = namespace["metadata"]["name"]
+        note = self.on_wait or (lambda _: None)
+        note(
+            f"namespace {name} is still being deleted ({terminating_reason(namespace)}); "
+            f"waiting up to {timeout:.0f} s"
+        )
+        if self._wait_gone("Namespace", name, None, timeout):
+            return
+        latest = self.get("Namespace", name) or namespace
+        raise NamespaceTerminatingError(
+            f"Namespace {name} is still being deleted after {timeout:.0f} s: "
+            f"{terminating_reason(latest)}.",
+            hint="`kube-tutor cluster clean --force` removes what holds kube-tutor's "
+            f"namespaces (LoadBalancer finalizers, Pods that do not stop); or look at "
+            f"`kubectl get namespace {name} -o yaml`.",
+        )
+
     def delete_namespace(self, name: str, *, wait: bool = True) -> None:
-        """Delete a namespace and all in it; waits (watching) until it is gone."""
+        """Delete a namespace kube-tutor made and all in it; waits (watching) until it is
+        gone. A namespace of that name without kube-tutor's labels is refused."""
         self.target.check_namespace(name)
-        if not self.delete("Namespace", name):
+        current = self.get("Namespace", name)
+        if current is None:
+            return
+        if not self.is_kube_tutors(current):
+            raise self._refuse_foreign(name, "delete")
+        if not self._delete(RESOURCES["Namespace"], name, None):
             return
         if wait and not self._wait_gone("Namespace", name, None, 180.0):
-            raise ClusterError(
-                f"Namespace {name} is still being deleted after 3 minutes.",
-                hint=f"Look at `kubectl get namespace {name} -o yaml` (finalizers, conditions).",
+            latest = self.get("Namespace", name) or current
+            raise NamespaceTerminatingError(
+                f"Namespace {name} is still being deleted after 3 minutes: "
+                f"{terminating_reason(latest)}.",
+                hint="`kube-tutor cluster clean --force` unblocks it; or look at "
+                f"`kubectl get namespace {name} -o yaml` (finalizers, conditions).",
             )
+
+    def force_clean_namespace(self, name: str) -> builtins.list[str]:
+        """Unblock a kube-tutor namespace stuck in Terminating: drop the LoadBalancer
+        cleanup finalizer from its Services (cloud-provider-kind is not there to) and
+        delete its Pods at once. Returns what was done, one line each."""
+        self.target.check_namespace(name)
+        current = self.get("Namespace", name)
+        if current is None:
+            return []
+        if not self.is_kube_tutors(current):
+            raise self._refuse_foreign(name, "force-clean")
+        done: builtins.list[str] = []
+        for service in self._list("Service", name)[0]:
+            finalizers = service.get("metadata", {}).get("finalizers") or []
+            if LB_FINALIZER in finalizers:
+                kept = [f for f in finalizers if f != LB_FINALIZER]
+                service_name = service["metadata"]["name"]
+                self._request(
+                    "PATCH",
+                    RESOURCES["Service"].path(name, service_name),
+                    body={"metadata": {"finalizers": kept}},
+                    content_type=MERGE_PATCH,
+                    what=f"remove the finalizer of Service {service_name}",
+                )
+                done.append(f"removed finalizer {LB_FINALIZER} from Service {service_name}")
+        for pod in self._list("Pod", name)[0]:
+            pod_name = pod["metadata"]["name"]
+            try:
+                self._request(
+                    "DELETE",
+                    RESOURCES["Pod"].path(name, pod_name),
+                    query=[("gracePeriodSeconds", "0")],
+                    what=f"delete Pod {pod_name}",
+                )
+            except NotFoundError:
+                continue
+            done.append(f"deleted Pod {pod_name} without waiting for its grace period")
+        return done
 
     def lab_namespaces(self) -> builtins.list[str]:
         """Names of the namespaces kube-tutor made for labs (the learner's, in context mode)."""
@@ -356,7 +444,7 @@ class KubeCluster:
                 raise
             before.append((status, _resource_version(answer)))
         if problems:
-            raise _combined_invalid(problems)
+            raise combined_invalid(problems)
 
         results: builtins.list[ApplyResult] = []
         for (resource, body), (dry_status, old_version) in zip(prepared, before, strict=True):
@@ -394,7 +482,7 @@ class KubeCluster:
             meta.pop("namespace", None)
             if kind == "Namespace":
                 self.target.check_namespace(meta["name"])
-            elif self.backend != "kind":
+            elif self.backend == "context":
                 raise InvalidObjectError(
                     f"{kind} {meta['name']} is cluster-wide; on a shared cluster kube-tutor "
                     "only creates objects inside your lab namespaces, so nothing was applied.",
@@ -435,22 +523,30 @@ class KubeCluster:
         return int(response.status), json.loads(raw) if raw else {}
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> bool:
-        """Delete one object (its dependents in the background); False when it was absent."""
+        """Delete one object (its dependents in the background); False when it was absent.
+        A Namespace goes through `delete_namespace`'s ownership check."""
         resource = resource_for(kind)
+        if kind == "Namespace":
+            current = self.get("Namespace", name)
+            if current is None:
+                return False
+            self.delete_namespace(name, wait=False)
+            return True
         if resource.namespaced and namespace:
             self.target.check_namespace(namespace)
-        elif kind == "Namespace":
-            self.target.check_namespace(name)
-        elif self.backend != "kind":
+        elif self.backend == "context":
             raise ForbiddenError(
                 f"kube-tutor does not delete cluster-wide {kind} objects on a shared cluster."
             )
+        return self._delete(resource, name, namespace)
+
+    def _delete(self, resource: Resource, name: str, namespace: str | None) -> bool:
         try:
             self._request(
                 "DELETE",
                 resource.path(namespace, name),
                 query=[("propagationPolicy", "Background")],
-                what=f"delete {kind} {name}",
+                what=f"delete {resource.kind} {name}",
             )
         except NotFoundError:
             return False
@@ -484,33 +580,49 @@ class KubeCluster:
         namespace: str | None,
         predicate: Callable[[Objs], bool],
         timeout: float,
+        *,
+        on_wait: Callable[[str], None] | None = None,
     ) -> bool:
         """List, and while `predicate(objects)` is false watch for the next change; True
-        when it became true, False when `timeout` passed."""
+        when it became true, False when `timeout` passed. A kind the server does not serve
+        yet is looked for again after a growing pause (told to `on_wait`), not in a loop."""
         deadline = time.monotonic() + timeout
+        resource = resource_for(kind)
+        pause = 0.5
         while True:
             items, version = self._list(kind, namespace)
-            if predicate(items):
+            if version and predicate(items):
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            self._next_event(resource_for(kind), namespace, version, remaining)
+            if not version:  # 404: the kind is not served (its CRD is not installed yet)
+                if on_wait is not None:
+                    on_wait(f"{_unserved_reason(kind)}; looking again in {pause:.0f} s")
+                time.sleep(min(pause, remaining))
+                pause = min(pause * 2, 8.0)
+                continue
+            started = time.monotonic()
+            event = self._next_event(resource, namespace, version, remaining)
+            # no event at once (a dropped stream, an error): do not ask again at once
+            if event is None and time.monotonic() - started < 0.2:
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, 8.0)
 
     def _next_event(
         self, resource: Resource, namespace: str | None, version: str, timeout: float, **query: str
     ) -> dict[str, Any] | None:
         try:
             response = self._watch(resource, namespace, version, timeout, **query)
-        except NotFoundError:
+        except ClusterError:
             return None
         try:
-            for event in _events(response, time.monotonic() + timeout):
+            for event in watch_events(response, time.monotonic() + timeout):
                 return event
         except Exception:  # a read timeout or a dropped stream: the caller lists again
             return None
         finally:
-            _close(response)
+            close_response(response)
         return None
 
     def _wait_gone(self, kind: str, name: str, namespace: str | None, timeout: float) -> bool:
@@ -521,35 +633,20 @@ class KubeCluster:
 
     def wait_for_change(self, namespace: str, timeout: float) -> bool:
         """Block until a Pod, Service, EndpointSlice, Deployment, Ingress, Gateway or
-        HTTPRoute in the namespace changes (True) or `timeout` passes (False)."""
-        changed = threading.Event()
-        responses: builtins.list[Any] = []
-        deadline = time.monotonic() + timeout
-        for kind in WATCHED_KINDS:
-            resource = resource_for(kind)
-            _, version = self._list(kind, namespace, limit=1)
-            if not version:
-                continue  # the kind is not served (e.g. no Gateway API)
-            try:
-                responses.append(self._watch(resource, namespace, version, timeout))
-            except NotFoundError:
-                continue
+        HTTPRoute in the namespace changes (True) or `timeout` passes (False). One
+        long-lived watch per kind and namespace serves every call; a change between two
+        calls is not lost (the next call returns True at once)."""
+        with self._watch_lock:
+            watches = self._watches.get(namespace)
+            if watches is None:
+                watches = NamespaceWatches(self, namespace, WATCHED_KINDS)
+                self._watches[namespace] = watches
+        return watches.wait(timeout)
 
-        def pump(response: Any) -> None:
-            try:
-                for _event in _events(response, deadline):
-                    changed.set()
-                    return
-            except Exception:  # the stream was closed under us, or timed out
-                return
-
-        threads = [threading.Thread(target=pump, args=(r,), daemon=True) for r in responses]
-        for thread in threads:
-            thread.start()
-        changed.wait(max(0.0, deadline - time.monotonic()))
-        for response in responses:
-            _close(response)
-        return changed.is_set()
+    def waiting_for(self, namespace: str) -> builtins.list[str]:
+        """What the watches of a namespace wait for (kinds not served yet)."""
+        watches = self._watches.get(namespace)
+        return [w.waiting_for for w in watches.watches if w.waiting_for] if watches else []
 
     # -- traffic ------------------------------------------------------------------------
 
@@ -563,8 +660,13 @@ class KubeCluster:
                 result_from_json,
             )
 
-            answer = self._request("POST", PROBES_PATH, body=request_to_json(request),
-                                   content_type="application/json", what="probe")
+            answer = self._request(
+                "POST",
+                PROBES_PATH,
+                body=request_to_json(request),
+                content_type="application/json",
+                what="probe",
+            )
             return result_from_json(answer)
         from tutor.cluster.probes import run_probe
 
@@ -575,9 +677,12 @@ class KubeCluster:
         self, pod: str, namespace: str, command: Sequence[str], timeout: float
     ) -> tuple[int, str, str]:
         """Run a command in a Pod's (first) container through the exec API; returns
-        (exit code, stdout, stderr)."""
+        (exit code, stdout, stderr). A command still running after `timeout` gives 124 and
+        what it printed so far (reads never block); a tool the image lacks gives 127 with
+        the reason in stderr; refused rights raise `ForbiddenError`."""
         from kubernetes import client
         from kubernetes.stream import stream
+        from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
 
         core = client.CoreV1Api(self._api)
         try:
@@ -598,102 +703,21 @@ class KubeCluster:
                 raise error_from_status(
                     int(status), getattr(exc, "body", b""), f"exec in {pod}", self.target
                 ) from exc
-            raise self._unreachable(exc) from exc
+            refused = exec_handshake_error(exc, pod, namespace, self.target)
+            raise (refused or self._unreachable(exc)) from exc
         try:
             session.run_forever(timeout=timeout)
-            code = session.returncode
-            out = session.read_stdout() or ""
-            err = session.read_stderr() or ""
+            # timeout=0: take what is buffered; with None a read waits for the command's end
+            out = str(session.read_channel(STDOUT_CHANNEL, timeout=0) or "")
+            err = str(session.read_channel(STDERR_CHANNEL, timeout=0) or "")
+            if session.is_open():
+                return 124, out, err
+            code, problem = exec_outcome(str(session.read_channel(ERROR_CHANNEL, timeout=0) or ""))
         finally:
             session.close()
-        return (int(code) if code is not None else 124), str(out), str(err)
-
-
-# -- errors ---------------------------------------------------------------------------------
-
-
-def error_from_status(
-    status: int,
-    raw: Any,
-    what: str,
-    target: Target,
-    *,
-    kind: str | None = None,
-    name: str | None = None,
-) -> ClusterError:
-    """The learner-facing error for an API answer that is not 2xx (`kind`/`name`: the object
-    that was sent, named in an `InvalidObjectError`)."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
-    try:
-        data = json.loads(text) if text else {}
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    message = str(data.get("message") or text.strip() or f"HTTP {status}")
-    details = data.get("details") or {}
-    if status == 422 or (status == 400 and details.get("causes")):
-        problems = [
-            FieldProblem(
-                str(cause.get("field") or "(object)"),
-                str(cause.get("message") or cause.get("reason") or "invalid"),
-            )
-            for cause in details.get("causes") or []
-            if isinstance(cause, dict)
-        ]
-        kind = kind or details.get("kind") or None
-        name = name or details.get("name") or None
-        shown = f"{kind or ''} {name or ''}".strip() or what
-        return InvalidObjectError(
-            f"{shown} is invalid, so nothing was applied: {message}",
-            problems,
-            hint="Fix the fields named above and apply again.",
-            kind=kind,
-            name=name,
-        )
-    if status == 409:
-        return ConflictError(
-            f"Could not {what}: it conflicts with what is in the cluster ({message}).",
-            hint="Another object already uses that name, port or address; pick another one.",
-        )
-    if status == 401:
-        return ForbiddenError(
-            f"The cluster did not accept your credentials for context `{target.context}`.",
-            hint=f"Log in again, then check `kubectl --context {target.context} get ns`.",
-        )
-    if status == 403:
-        hint = "Your credentials lack the rights for this."
-        if target.namespace_prefix:
-            hint += (
-                f" In a classroom cluster, ask for rights on namespaces starting with "
-                f"`{target.namespace_prefix}-`."
-            )
-        return ForbiddenError(
-            f"The cluster did not allow kube-tutor to {what}: {message}", hint=hint
-        )
-    if status == 404:
-        return NotFoundError(f"Not found while trying to {what}: {message}")
-    if status in (408, 429, 500, 502, 503, 504):
-        return UnreachableError(
-            f"The API server could not {what} right now ({message}).",
-            hint="Wait a moment and try again; `kube-tutor cluster status` shows its health.",
-        )
-    return ClusterError(f"Could not {what}: {message} (HTTP {status}).")
-
-
-def _combined_invalid(problems: list[tuple[Obj, InvalidObjectError]]) -> InvalidObjectError:
-    if len(problems) == 1:
-        return problems[0][1]
-    names = ", ".join(f"{b['kind']} {b['metadata']['name']}" for b, _ in problems)
-    fields = [p for _, exc in problems for p in exc.problems]
-    first = problems[0][1]
-    return InvalidObjectError(
-        f"{len(problems)} objects are invalid ({names}), so nothing was applied.",
-        fields,
-        hint="Fix the fields named above and apply again.",
-        kind=first.kind,
-        name=first.name,
-    )
+        if problem:
+            err = f"{err}\n{problem}".strip()
+        return code, out, err
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -717,35 +741,21 @@ def _event_time(event: Obj) -> str:
     )
 
 
-def _events(response: Any, deadline: float) -> Iterator[dict[str, Any]]:
-    """Decoded watch events of an open streaming response (one JSON object per line)."""
-    buffer = b""
-    for chunk in response.response.stream(4096, decode_content=True):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            if not line.strip():
-                continue
-            event = json.loads(line)
-            if isinstance(event, dict) and event.get("type") in {
-                "ADDED",
-                "MODIFIED",
-                "DELETED",
-                "ERROR",
-            }:
-                yield event
-        if time.monotonic() > deadline:
-            return
+def _unserved_reason(kind: str) -> str:
+    if resource_for(kind).group.startswith("gateway.networking.k8s.io"):
+        return (
+            f"the cluster does not serve {kind} yet: the Gateway API CRDs are installed by "
+            "cloud-provider-kind when it starts"
+        )
+    return f"the cluster does not serve {kind} yet (its CustomResourceDefinition is missing)"
 
 
-def _close(response: Any) -> None:
-    raw = getattr(response, "response", None)
-    if raw is None:
-        return
-    shutdown = getattr(raw, "shutdown", None)
-    try:
-        if callable(shutdown):
-            shutdown()
-        raw.release_conn()
-    except Exception:  # closing a stream that already ended
-        return
+__all__ = [
+    "RESOURCES",
+    "KubeCluster",
+    "NamespaceTerminatingError",
+    "Resource",
+    "error_from_status",
+    "label_selector",
+    "resource_for",
+]

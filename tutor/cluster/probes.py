@@ -29,7 +29,13 @@ from tutor.cluster.base import (
     ProbeRequest,
     ProbeResult,
 )
-from tutor.cluster.kind import AGNHOST_IMAGE, NODEPORTS, PORT_MAPPING_ADDRESS
+from tutor.cluster.kind_config import (
+    AGNHOST_IMAGE,
+    NODEPORTS,
+    PORT_MAPPING_ADDRESS,
+    host_ports_by_node,
+    node_addresses,
+)
 
 PROBE_POD = "kube-tutor-probe"
 """Name of the probe Pod kube-tutor creates in a lab namespace on first use."""
@@ -370,16 +376,27 @@ def classify_os_error(reason: object) -> str:
     return classify_socket_text(str(reason))
 
 
-def host_url(url: str, node_ips: Sequence[str], platform: str = sys.platform) -> str:
+def host_url(
+    url: str,
+    node_ips: Sequence[str] | Mapping[str, str],
+    platform: str = sys.platform,
+) -> str:
     """Where to send a host request: on macOS/Windows a kind node's address is not reachable,
-    so a NodePort of the labs (30080-30089) is reached through its mapping on 127.0.0.1."""
+    so a NodePort of the labs (30080-30089) on a node's address is sent to that node's own
+    mapping on 127.0.0.1 (`kind_config.host_port`: control-plane 30080.., worker 30180..).
+
+    `node_ips` maps each node's InternalIP to its name (a plain list of addresses is read
+    as control-plane-only, as older callers pass)."""
     if platform == "linux":
         return url
     parsed = urlparse(url if "//" in url else f"//{url}")
-    if parsed.hostname in node_ips and parsed.port in NODEPORTS:
-        netloc = f"{PORT_MAPPING_ADDRESS}:{parsed.port}"
-        return parsed._replace(netloc=netloc).geturl().lstrip("/")
-    return url
+    names = dict(node_ips) if isinstance(node_ips, Mapping) else {ip: "" for ip in node_ips}
+    if parsed.hostname not in names or parsed.port not in NODEPORTS:
+        return url
+    by_node = host_ports_by_node()
+    ports = by_node.get(names[parsed.hostname]) or next(iter(by_node.values()))
+    netloc = f"{PORT_MAPPING_ADDRESS}:{ports[parsed.port]}"
+    return parsed._replace(netloc=netloc).geturl().lstrip("/")
 
 
 # -- running --------------------------------------------------------------------------------
@@ -436,12 +453,9 @@ def _parse(
 def _host_sender(
     cluster: ExecCluster, request: ProbeRequest, pods: Sequence[str]
 ) -> Callable[[], ProbeAttempt]:
-    node_ips: list[str] = []
+    node_ips: dict[str, str] = {}
     if cluster.backend == "kind" and sys.platform != "linux":
-        for node in cluster.list("Node"):
-            for address in node.get("status", {}).get("addresses") or []:
-                if address.get("type") == "InternalIP":
-                    node_ips.append(str(address.get("address")))
+        node_ips = node_addresses(cluster.list("Node"))
     if request.protocol == "dns":
         return lambda: host_dns(request.target, request.record_type)
     target = host_url(request.target, node_ips)
@@ -478,10 +492,11 @@ def _node_sender(
         return lambda: ProbeAttempt(
             ok=False, error="node probes need the kind backend", detail=f"node {node}"
         )
-    from tutor.cluster.kind import KindLifecycle
+    from tutor.cluster.kind_tools import Runner
 
-    lifecycle = KindLifecycle()
-    engine = lifecycle.engine().command
+    runner = Runner()
+    # the engine kind uses: docker, or podman when only podman is installed
+    engine = "podman" if runner.which("docker") is None and runner.which("podman") else "docker"
     if request.protocol == "dns":
         return lambda: ProbeAttempt(
             ok=False, error="DNS probes from a node are not supported", detail=f"node {node}"
@@ -497,7 +512,7 @@ def _node_sender(
 
     def send() -> ProbeAttempt:
         started = time.monotonic()
-        result = lifecycle.runner.run(argv, timeout=request.timeout + 10)
+        result = runner.run(argv, timeout=request.timeout + 10)
         if request.protocol == "http":
             return parse_http(
                 request.target,

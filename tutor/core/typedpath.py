@@ -95,7 +95,9 @@ def parse_path(text: str) -> tuple[Step, ...]:
             elif match["each"] is not None:
                 steps.append(Each())
             elif match["quoted"] is not None or match["squoted"] is not None:
-                steps.append(Key(match["quoted"] if match["quoted"] is not None else match["squoted"]))
+                steps.append(
+                    Key(match["quoted"] if match["quoted"] is not None else match["squoted"])
+                )
             else:
                 value = match["value"]
                 if value[:1] in {'"', "'"}:

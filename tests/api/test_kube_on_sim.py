@@ -13,15 +13,22 @@ import pytest
 from tests.conftest import SimApi
 from tutor.cli import main
 from tutor.cluster.base import ConflictError, InvalidObjectError, NotFoundError
+from tutor.cluster.guard import Target
 from tutor.cluster.kube import KubeCluster
-from tutor.cluster.sim.api.control import ServerInfo, sim_target
 
 
 @pytest.fixture
 def kube(sim_api: SimApi) -> KubeCluster:
     """A KubeCluster for the session's simulator server."""
-    port = int(sim_api.url.rsplit(":", 1)[1])
-    return KubeCluster(sim_target(ServerInfo(0, port, sim_api.kubeconfig)))
+    # The session's server keeps its files in a temporary folder, outside the data folder
+    # `resolve_sim_target` insists on; the target is built as it would build it.
+    target = Target(
+        backend="sim",
+        context=sim_api.context,
+        kubeconfig=str(sim_api.kubeconfig),
+        server=sim_api.url,
+    )
+    return KubeCluster(target)
 
 
 @pytest.fixture

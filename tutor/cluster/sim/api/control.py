@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.cluster.base import UnreachableError
-from tutor.cluster.guard import Target
-from tutor.cluster.sim.api.credentials import SIM_CONTEXT, Credentials, sim_dir
+from tutor.cluster.guard import Target, resolve_sim_target
+from tutor.cluster.sim.api.credentials import Credentials, sim_dir
 
 START_TIMEOUT = 15.0
 
@@ -161,7 +161,6 @@ def stop(home: Path | None = None, timeout: float = 10.0) -> bool:
 
 
 def sim_target(info: ServerInfo) -> Target:
-    """The guard's target for the simulator: its own kubeconfig and context, on loopback."""
-    return Target(
-        backend="sim", context=SIM_CONTEXT, kubeconfig=str(info.kubeconfig), server=info.url
-    )
+    """The guard's target for the simulator: its own kubeconfig (checked by the guard: in the
+    data folder, 0600, one context, loopback, no proxy) and context."""
+    return resolve_sim_target(info.kubeconfig)

@@ -7,7 +7,8 @@ A check type is a function over a `CheckContext` with a pydantic model of its pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -121,8 +122,20 @@ def title_of(spec: CheckSpec) -> str:
         return spec.id
 
 
-def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
-    """Run one check and, when it fails, the diagnosers that apply."""
+def run_check(
+    spec: CheckSpec,
+    ctx: CheckContext,
+    *,
+    pending_since: float | None = None,
+    now: float | None = None,
+) -> Verdict:
+    """Run one check and, when it fails, the diagnosers that apply.
+
+    A pending outcome carries a deadline (`pending_since` + the check's `timeout`). It ends:
+    on the simulator, which converges at once, a pending state will never change, so it is a
+    fail now; elsewhere it fails once the deadline has passed. Either way the diagnosers run
+    and say what is missing (no controller, no address, no status).
+    """
     load_builtins()
     kind = CHECK_TYPES[spec.type]
     title = title_of(spec)
@@ -133,6 +146,24 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
         outcome = Outcome.pending(f"Waiting: {exc}.")
     except ClusterError as exc:
         outcome = Outcome.failed(f"The cluster could not answer: {exc}")
+    now = time.time() if now is None else now
+    deadline: float | None = None
+    if outcome.status is Status.PENDING:
+        deadline = (pending_since if pending_since is not None else now) + spec.timeout
+        if ctx.cluster.backend == "sim":
+            outcome = replace(
+                outcome,
+                status=Status.FAIL,
+                message=f"{outcome.message} The simulator has settled, so this will not change.",
+            )
+        elif now >= deadline:
+            outcome = replace(
+                outcome,
+                status=Status.FAIL,
+                message=f"{outcome.message} Still so after {spec.timeout:.0f} s: giving up.",
+            )
+        if outcome.status is Status.FAIL:
+            deadline = None
     diagnoses: tuple[Diagnosis, ...] = ()
     if outcome.status is Status.FAIL:
         diagnoses = run_diagnosers(ctx, [*spec.diagnose, *kind.default_diagnosers], spec.params)
@@ -145,6 +176,8 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
         progress=outcome.progress,
         diagnoses=diagnoses,
         family=kind.family,
+        role=spec.role,
+        deadline=deadline,
     )
 
 

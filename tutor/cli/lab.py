@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tutor.checks.verdict import Verdict
     from tutor.labs.session import ApplyReport, LabResult, LabSession
 
 ACTIONS = ("start", "apply", "check", "hint", "reset", "solve", "watch")
@@ -151,22 +153,34 @@ def print_report(report: ApplyReport, session: LabSession) -> None:
 
 def print_result(result: LabResult) -> None:
     """One line per check with its state in words, then the reasons for failures."""
-    marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
-    for verdict in result.verdicts:
-        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
-        if not verdict.passed:
-            print(f"       {verdict.message}")
-            if verdict.progress:
-                print(f"       progress: {verdict.progress}")
-            for diagnosis in verdict.diagnoses:
-                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
-                for line in diagnosis.evidence:
-                    print(f"         - {line}")
-            for line in verdict.evidence[:4]:
-                print(f"         > {line}")
+    fixes = [v for v in result.verdicts if v.role != "guard"]
+    guards = [v for v in result.verdicts if v.role == "guard"]
+    _print_verdicts(fixes)
+    if guards:
+        print("Still true (do not break these):")
+        _print_verdicts(guards)
     done = sum(v.passed for v in result.verdicts)
     print(
         f"{done}/{len(result.verdicts)} checks pass ({result.seconds * 1000:.0f} ms on {result.backend})."
     )
     if not result.passed:
         print(f"Stuck? `kube-tutor lab hint {result.lab_id}`")
+
+
+def _print_verdicts(verdicts: list[Verdict]) -> None:
+    marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
+    for verdict in verdicts:
+        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
+        if not verdict.passed:
+            print(f"       {verdict.message}")
+            if verdict.progress:
+                print(f"       progress: {verdict.progress}")
+            if verdict.deadline is not None:
+                left = max(0.0, verdict.deadline - time.time())
+                print(f"       waiting up to {left:.0f} s more")
+            for diagnosis in verdict.diagnoses:
+                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
+                for line in diagnosis.evidence:
+                    print(f"         - {line}")
+            for line in verdict.evidence[:4]:
+                print(f"         > {line}")

@@ -75,11 +75,13 @@ class LabResult:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The stable result document of `lab check --json`."""
+        """The stable result document of `lab check --json`: every check with its `role`
+        (`fix` or `guard`) and, while pending, its `deadline`."""
         return {
             "lab": self.lab_id,
             "backend": self.backend,
             "passed": self.passed,
+            "guards_hold": all(v.passed for v in self.verdicts if v.role == "guard"),
             "checks": [v.to_json() for v in self.verdicts],
         }
 
@@ -166,6 +168,9 @@ class LabSession:
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []
         self._intent: list[Obj] = []
+        # When each pending check was first seen pending (kept beside the workspace so that
+        # `lab check` run again from the shell keeps the same deadline).
+        self._pending_file = self.workspace / ".kube-tutor-pending.json"
 
     # -- namespaces ---------------------------------------------------------
 
@@ -214,11 +219,16 @@ class LabSession:
         """Delete the lab's namespaces."""
         for namespace in self.all_namespaces:
             self.cluster.delete_namespace(namespace)
+        if self._pending_file.is_file():
+            self._pending_file.unlink()
         self._applied = []
 
     def reset(self) -> ApplyReport:
-        """Back to the start: delete the lab's namespaces, restore start/ and apply it."""
+        """Back to the start: delete the lab's namespaces, restore start/ and apply it; the
+        hints start again from the first tier."""
         self._clear()
+        if self.store is not None:
+            self.store.reset_hints(self.lab.id)
         return self.start(fresh=True)
 
     def solve(self) -> ApplyReport:
@@ -245,9 +255,19 @@ class LabSession:
         """Run every check; while some are pending and `wait` allows, wait for the cluster."""
         started = time.perf_counter()
         deadline = time.monotonic() + wait
+        since = self._pending_since()
         while True:
             ctx = self.context()
-            verdicts = [run_check(spec, ctx) for spec in self.lab.spec.checks]
+            now = time.time()
+            verdicts = [
+                run_check(spec, ctx, pending_since=since.get(spec.id), now=now)
+                for spec in self.lab.spec.checks
+            ]
+            since = {
+                v.check_id: since.get(v.check_id, now)
+                for v in verdicts
+                if v.status is Status.PENDING
+            }
             result = LabResult(self.lab.id, self.cluster.backend, verdicts)
             remaining = deadline - time.monotonic()
             # The simulator converges at once: waiting would not change anything.
@@ -255,11 +275,30 @@ class LabSession:
                 break
             self.cluster.wait_for_change(self.namespace, min(remaining, 5.0))
         result.seconds = time.perf_counter() - started
+        self._keep_pending_since(since)
         if record and self.store is not None:
             self.store.record_lab(
                 self.lab.id, self.cluster.backend, result.passed, result.to_json()
             )
         return result
+
+    def _pending_since(self) -> dict[str, float]:
+        try:
+            data = json.loads(self._pending_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+    def _keep_pending_since(self, since: dict[str, float]) -> None:
+        if not since:
+            if self._pending_file.is_file():
+                self._pending_file.unlink()
+            return
+        if not self.workspace.is_dir():
+            return
+        self._pending_file.write_text(json.dumps(since), encoding="utf-8")
 
     def hint(self, check_id: str | None = None, result: LabResult | None = None) -> Hint | None:
         """The next hint tier for a check (default: the first check that does not pass)."""

@@ -6,8 +6,8 @@ A check type is a function over a `CheckContext` with a pydantic model of its pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
@@ -48,6 +48,9 @@ Diagnoser = Callable[[CheckContext, dict[str, Any]], Diagnosis | None]
 """A diagnoser reads the cluster (and the failing check's parameters) and names a
 misconception, or returns None when it does not apply."""
 
+CHECK_TYPE_KEY = "__check_type__"
+"""Added to the parameters diagnosers receive: the type of the check that failed."""
+
 CHECK_TYPES: dict[str, CheckType] = {}
 DIAGNOSERS: dict[str, Diagnoser] = {}
 
@@ -83,7 +86,7 @@ def diagnoser(name: str) -> Callable[[Diagnoser], Diagnoser]:
 
 def load_builtins() -> None:
     """Import the modules that register the built-in check types and diagnosers."""
-    from tutor.checks import diagnosers, state, traffic  # noqa: F401
+    from tutor.checks import diagnosers, diagnosers_extra, state, traffic  # noqa: F401
 
 
 def spec_problems(spec: CheckSpec) -> list[str]:
@@ -166,7 +169,8 @@ def run_check(
             deadline = None
     diagnoses: tuple[Diagnosis, ...] = ()
     if outcome.status is Status.FAIL:
-        diagnoses = run_diagnosers(ctx, [*spec.diagnose, *kind.default_diagnosers], spec.params)
+        names = [*spec.diagnose, *kind.default_diagnosers]
+        diagnoses = run_diagnosers(ctx, names, {**spec.params, CHECK_TYPE_KEY: spec.type})
     return Verdict(
         check_id=spec.id,
         title=title,

@@ -318,7 +318,9 @@ class HintSet(Strict):
     """Escalating hints: nudge, where to look, the fix."""
 
 
-KUBECTL_EDIT = r"^label [A-Za-z]+ (-l [^ ]+|[a-z0-9][a-z0-9.-]*)( [^ =]+=[^ =]*| [^ =]+-)+( --overwrite)?$"
+KUBECTL_EDIT = (
+    r"^label [A-Za-z]+ (-l [^ ]+|[a-z0-9][a-z0-9.-]*)( [^ =]+=[^ =]*| [^ =]+-)+( --overwrite)?$"
+)
 """The one kubectl-like edit a wrong fix may script: `label KIND (NAME | -l SELECTOR)
 key=value... [--overwrite]` (`key-` removes a label), applied to live objects."""
 

@@ -131,7 +131,9 @@ class CheckList(VerticalScroll, can_focus=True):
             yield Static("Still true (do not break these):", classes="check-group", markup=False)
             yield from self._group(guards, shown)
 
-    def _group(self, lines: Sequence[CheckLine], shown: dict[tuple[str, str], str]) -> ComposeResult:
+    def _group(
+        self, lines: Sequence[CheckLine], shown: dict[tuple[str, str], str]
+    ) -> ComposeResult:
         for line in lines:
             verdict = line.verdict
             status = verdict.status if verdict else None

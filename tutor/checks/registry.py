@@ -86,7 +86,13 @@ def diagnoser(name: str) -> Callable[[Diagnoser], Diagnoser]:
 
 def load_builtins() -> None:
     """Import the modules that register the built-in check types and diagnosers."""
-    from tutor.checks import diagnosers, diagnosers_extra, state, traffic  # noqa: F401
+    from tutor.checks import (  # noqa: F401
+        diagnosers,
+        diagnosers_extra,
+        relations,
+        state,
+        traffic,
+    )
 
 
 def spec_problems(spec: CheckSpec) -> list[str]:

@@ -301,6 +301,7 @@ def result_of(ctx: CheckContext, params: dict[str, object]) -> ProbeResult | Non
 
     from tutor.checks.context import Unresolved
 
+    params = {k: v for k, v in params.items() if not k.startswith("__")}
     try:
         if "url" in params:
             p = HttpParams.model_validate(params)

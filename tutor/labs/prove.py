@@ -16,7 +16,7 @@ from tutor.checks.verdict import Status, Verdict
 from tutor.cluster.base import Cluster, ClusterError
 from tutor.content.loader import Course, Lab
 from tutor.labs.session import LabResult, LabSession
-from tutor.labs.wrong import WrongFixDir, build_workspace, run_edit, wrong_fixes
+from tutor.labs.wrong import WrongFixDir, build_workspace, delete_files, run_edit, wrong_fixes
 
 
 @dataclass
@@ -88,6 +88,9 @@ def apply_wrong_fix(session: LabSession, wrong: WrongFixDir) -> list[str]:
     scripted edits. Returns problems that stop the wrong fix being judged."""
     session.reset()
     build_workspace(session.lab, wrong, session.workspace)
+    if wrong.spec and wrong.spec.remove:
+        removed = [session.lab.start_dir / name for name in wrong.spec.remove]
+        delete_files(session.cluster, session.namespace, [p for p in removed if p.is_file()])
     report = session.apply()
     if report.error and not report.problems:
         return [f"wrong fix {wrong.name}: {report.error}"]
@@ -103,17 +106,16 @@ def apply_wrong_fix(session: LabSession, wrong: WrongFixDir) -> list[str]:
 
 def prove_lab(
     lab: Lab,
-    cluster: Cluster | Callable[[], Cluster],
+    cluster: Cluster,
     *,
     wait: float = 0.0,
+    fresh: Callable[[], Cluster] | None = None,
 ) -> Proof:
-    """Prove one lab. `cluster` is a cluster, or a factory that opens a fresh one for each
-    wrong fix (the simulator: every wrong fix then starts from an untouched cluster)."""
-    fresh = None if isinstance(cluster, Cluster) else cluster
-    first = cluster if isinstance(cluster, Cluster) else cluster()
+    """Prove one lab on `cluster`. With `fresh` (a factory, e.g. of simulators), every wrong
+    fix runs on a cluster of its own, so no state leaks from one to the next."""
     proof = Proof(lab.id)
     with tempfile.TemporaryDirectory(prefix="kube-tutor-prove-") as tmp:
-        session = LabSession(lab, first, workspace=Path(tmp) / lab.id)
+        session = LabSession(lab, cluster, workspace=Path(tmp) / lab.id)
         try:
             # A start/ that the cluster refuses is allowed (a fix lab may begin with a
             # manifest the API server rejects): its fix checks must still fail.

@@ -23,6 +23,8 @@ from tutor.content.models import WrongFix
 from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml
 from tutor.labs.workspace import manifest_files
 
+from tutor.cluster.base import ClusterError
+
 if TYPE_CHECKING:
     from tutor.cluster.base import Cluster, Obj
 
@@ -123,9 +125,37 @@ def run_edit(cluster: Cluster, namespace: str, edit: str) -> list[Obj]:
                 key, value = change.split("=", 1)
                 labels[key] = value
         edited.append(new)
-    if edited:
-        cluster.apply(edited, namespace)
+    for obj in edited:
+        _update(cluster, obj)
     return edited
+
+
+def _update(cluster: Cluster, obj: Obj) -> None:
+    """Write one changed object as an update (what `kubectl label` sends), not as a
+    server-side apply: an apply would be refused for fields a controller owns."""
+    update = getattr(cluster, "update", None)
+    if callable(update):
+        update(obj)
+        return
+    store = getattr(cluster, "store", None)
+    controllers = getattr(cluster, "controllers", None)
+    if cluster.backend != "sim" or store is None or controllers is None:
+        raise ClusterError(f"scripted edits are not supported on {cluster.backend}")
+    # The simulator's update path: store the object, then let the controllers react.
+    store.tick()
+    store.put(obj)
+    controllers.run()
+
+
+def delete_files(cluster: Cluster, namespace: str, files: list[Path]) -> None:
+    """Delete the live objects of these manifests (what `kubectl delete -f` does)."""
+    from tutor.content.yamlsrc import parse_yaml_documents
+
+    for path in files:
+        for doc, _ in parse_yaml_documents(path.read_text(encoding="utf-8")):
+            if isinstance(doc, dict) and doc.get("kind"):
+                meta = doc.get("metadata") or {}
+                cluster.delete(str(doc["kind"]), str(meta.get("name", "")), meta.get("namespace", namespace))
 
 
 _KINDS = {

@@ -339,6 +339,7 @@ class LoadBalancerParams(ServiceParams):
     "state",
     LoadBalancerParams,
     describe=lambda p: f"Service {p.service} has a LoadBalancer address",
+    diagnose=("externalips-not-lb",),
 )
 def loadbalancer_ip(p: LoadBalancerParams, ctx: CheckContext) -> Outcome:
     """status.loadBalancer.ingress has an IP or hostname."""

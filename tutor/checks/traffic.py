@@ -101,6 +101,9 @@ def _evidence(result: ProbeResult, limit: int = 6) -> tuple[str, ...]:
         "targetport-mismatch",
         "named-port-missing",
         "readiness-failing",
+        "port-not-exposed",
+        "cluster-policy-snat",
+        "externalips-not-lb",
     ),
 )
 def http(p: HttpParams, ctx: CheckContext) -> Outcome:
@@ -200,7 +203,7 @@ class TcpParams(TrafficParams):
     "traffic",
     TcpParams,
     describe=lambda p: f"TCP {p.target} from {p.from_} {'connects' if p.connect else 'fails'}",
-    diagnose=("selector-mismatch", "targetport-mismatch", "readiness-failing"),
+    diagnose=("selector-mismatch", "targetport-mismatch", "readiness-failing", "port-not-exposed"),
 )
 def tcp(p: TcpParams, ctx: CheckContext) -> Outcome:
     """Judge TCP connects."""

@@ -263,7 +263,7 @@ def traffic_distribution(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis
 
 # -- Ingress paths ------------------------------------------------------------------------
 
-_REGEX = re.compile(r"[*+?()\[\]{}|^$\\]")
+_REGEX = re.compile(r"\.[*+]|[*+?()\[\]{}|^$\\]")
 
 
 @diagnoser("regex-path")

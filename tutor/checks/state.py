@@ -208,7 +208,16 @@ def endpoint_ready(endpoint: Obj) -> bool:
     "state",
     EndpointsParams,
     describe=lambda p: f"Service {p.service} has {count_words(p.ready)} ready endpoint(s)",
-    diagnose=("selector-mismatch", "wrong-namespace", "readiness-failing", "named-port-missing"),
+    diagnose=(
+        "selector-mismatch",
+        "wrong-namespace",
+        "readiness-failing",
+        "named-port-missing",
+        "traffic-distribution",
+        "slice-not-linked",
+        "slice-port-name",
+        "selectorless-no-slices",
+    ),
 )
 def endpoints_ready(p: EndpointsParams, ctx: CheckContext) -> Outcome:
     """Count ready and not-ready endpoints in the Service's EndpointSlices."""

@@ -104,6 +104,7 @@ def _evidence(result: ProbeResult, limit: int = 6) -> tuple[str, ...]:
         "port-not-exposed",
         "cluster-policy-snat",
         "externalips-not-lb",
+        "traffic-distribution",
     ),
 )
 def http(p: HttpParams, ctx: CheckContext) -> Outcome:

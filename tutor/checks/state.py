@@ -395,7 +395,7 @@ class ConditionParams(ObjectParams):
     "state",
     ConditionParams,
     describe=lambda p: f"{p.kind} {p.name} is {p.condition}={p.status}",
-    diagnose=("route-not-attached", "backend-not-permitted"),
+    diagnose=("route-not-attached", "backend-not-permitted", "referencegrant-for-attachment"),
 )
 def condition(p: ConditionParams, ctx: CheckContext) -> Outcome:
     """Read a condition from status.conditions, a route's parent status or a listener."""

@@ -163,8 +163,8 @@ def prove_labs(course: Course, args: argparse.Namespace) -> int:
         # A fresh simulator per lab (and per wrong fix) keeps them independent; a real
         # cluster is shared, and the lab's namespaces are recreated each time.
         try:
-            target: Cluster | Callable[[], Cluster] = opener if args.backend == "sim" else opener()
-            proof = prove_lab(lab, target, wait=wait)
+            fresh = opener if args.backend == "sim" else None
+            proof = prove_lab(lab, opener(), wait=wait, fresh=fresh)
         except ClusterError as exc:
             print(f"kube-tutor: cannot prove labs on {args.backend}: {exc}", file=sys.stderr)
             return 1

@@ -26,5 +26,45 @@ def check_specs(course: Course) -> Iterator[Problem]:
                 yield Problem(lab.path, _check_line(str(lab.path), spec.id), message)
 
 
-if check_specs not in EXTRA_RULES:
-    EXTRA_RULES.append(check_specs)
+def wrong_fix_specs(course: Course) -> Iterator[Problem]:
+    """Every `wrong/<name>/wrong.yaml` parses, trips checks that exist, names known
+    diagnosers and removes start/ files that exist; fix labs have two wrong fixes or more
+    and build labs at least one."""
+    from tutor.checks.registry import DIAGNOSERS, load_builtins
+    from tutor.labs.wrong import WRONG_FILE, wrong_fixes
+
+    load_builtins()
+    for lab in course.labs:
+        ids = {spec.id for spec in lab.spec.checks}
+        found = wrong_fixes(lab)
+        for wrong in found:
+            yield from wrong.problems
+            if wrong.spec is None:
+                continue
+            path = wrong.folder / WRONG_FILE
+            for check in wrong.spec.trips:
+                if check not in ids:
+                    yield Problem(path, None, f"trips names check {check!r}, which the lab lacks")
+            for name in wrong.spec.diagnoses:
+                if name not in DIAGNOSERS:
+                    yield Problem(path, None, f"unknown diagnoser {name!r}")
+            for name in wrong.spec.remove:
+                if not (lab.start_dir / name).is_file():
+                    yield Problem(path, None, f"remove names {name!r}, which start/ lacks")
+            if not wrong.manifests and not wrong.spec.remove and not wrong.spec.kubectl:
+                yield Problem(
+                    path, None, "the wrong fix changes nothing (no files, remove or kubectl)"
+                )
+        wanted = {"fix": 2, "build": 1}.get(lab.spec.kind, 0)
+        if len(found) < wanted:
+            yield Problem(
+                lab.path,
+                None,
+                f"a {lab.spec.kind} lab needs at least {wanted} wrong fix(es) in wrong/ "
+                f"(it has {len(found)})",
+            )
+
+
+for _rule in (check_specs, wrong_fix_specs):
+    if _rule not in EXTRA_RULES:
+        EXTRA_RULES.append(_rule)

@@ -155,7 +155,9 @@ def delete_files(cluster: Cluster, namespace: str, files: list[Path]) -> None:
         for doc, _ in parse_yaml_documents(path.read_text(encoding="utf-8")):
             if isinstance(doc, dict) and doc.get("kind"):
                 meta = doc.get("metadata") or {}
-                cluster.delete(str(doc["kind"]), str(meta.get("name", "")), meta.get("namespace", namespace))
+                cluster.delete(
+                    str(doc["kind"]), str(meta.get("name", "")), meta.get("namespace", namespace)
+                )
 
 
 _KINDS = {

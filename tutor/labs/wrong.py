@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from tutor.cluster.base import ClusterError
 from tutor.content.loader import Lab, Problem, validation_problems
 from tutor.content.models import WrongFix
 from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml
 from tutor.labs.workspace import manifest_files
-
-from tutor.cluster.base import ClusterError
 
 if TYPE_CHECKING:
     from tutor.cluster.base import Cluster, Obj

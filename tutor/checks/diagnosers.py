@@ -515,7 +515,7 @@ def wrong_pathtype(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | Non
                         "wrong-pathtype",
                         "Ingress rule -> backend",
                         f"Ingress {_name(ingress)} matches {declared!r} with pathType Exact, so "
-                        f"{path!r} does not match; Prefix matches every path under it.",
+                        f"{path!r} does not match it and falls through to another rule.",
                         (f"path: {declared}, pathType: Exact", f"request path: {path}"),
                         "12-ingress",
                     )

@@ -55,15 +55,22 @@ def open_session(args: argparse.Namespace) -> LabSession | None:
     from tutor.progress.store import ProgressStore
 
     course = load(args)
-    lab = next(
-        (
-            lab
-            for lab in course.labs
-            if args.id in (lab.id, lab.id.split("-", 1)[0])
-            or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
-        ),
-        None,
-    )
+    matches = [
+        lab
+        for lab in course.labs
+        if args.id in (lab.id, lab.id.split("-", 1)[0])
+        or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
+    ]
+    exact = [lab for lab in matches if lab.id == args.id]
+    if len(matches) > 1 and not exact:
+        # A --content pack may number a lab like a built-in one: never pick one silently.
+        ids = ", ".join(lab.id for lab in matches)
+        print(
+            f"kube-tutor: {args.id!r} matches several labs ({ids}); give the full id.",
+            file=sys.stderr,
+        )
+        return None
+    lab = (exact or matches or [None])[0]
     if lab is None:
         print(f"kube-tutor: no lab {args.id!r}; see `kube-tutor list labs`.", file=sys.stderr)
         return None
@@ -101,7 +108,7 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
             report = session.solve()
         print_report(report, session)
         if args.action == "start" and report.ok:
-            print(f"\n{session.lab.spec.title}\n\n{session.lab.spec.task.strip()}")
+            print(f"\n{session.lab.spec.title}\n\n{session.task().strip()}")
         return 0 if report.ok else 1
     if args.action == "check":
         wait = (

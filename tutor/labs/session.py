@@ -8,6 +8,7 @@ simulator keeps its own state (its API server saves it), so a new process, such 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -206,9 +207,10 @@ class LabSession:
             self._ensure_namespaces()
             applied = self.cluster.apply(objects, self.namespace)
         except InvalidObjectError as exc:
+            suspects = _refused_objects(exc, read.objects)
             return ApplyReport(
-                problems=locate_refusal(exc, read.objects)
-                or [Problem(read.objects[0].file, None, str(exc))]
+                problems=locate_refusal(exc, suspects)
+                or [Problem(suspects[0].file, suspects[0].line, str(exc))]
             )
         except ClusterError as exc:
             return ApplyReport(problems=_conflict_problems(exc, read.objects), error=str(exc))
@@ -300,6 +302,10 @@ class LabSession:
             return
         self._pending_file.write_text(json.dumps(since), encoding="utf-8")
 
+    def task(self) -> str:
+        """The task text as the learner sees it, placeholders filled in."""
+        return task_text(self.lab, self.namespace, self.namespaces)
+
     def hint(self, check_id: str | None = None, result: LabResult | None = None) -> Hint | None:
         """The next hint tier for a check (default: the first check that does not pass)."""
         if check_id is None:
@@ -341,6 +347,31 @@ class LabSession:
 
     def _mtimes(self) -> dict[str, float]:
         return {p.name: p.stat().st_mtime for p in self.workspace.glob("*.y*ml")}
+
+
+_UNKNOWN_KIND = re.compile(r'no matches for kind "([^"]+)"')
+
+
+def _refused_objects(exc: InvalidObjectError, objects: list[SourcedObject]) -> list[SourcedObject]:
+    """The objects a refusal can be about: an unknown kind names no object, only its kind,
+    so the refusal points at the file that holds that kind, not at the first file."""
+    match = _UNKNOWN_KIND.search(exc.message)
+    if exc.kind is None and match:
+        same_kind = [s for s in objects if s.obj.get("kind") == match.group(1)]
+        if same_kind:
+            return same_kind
+    return objects
+
+
+def task_text(lab: Lab, namespace: str, namespaces: dict[str, str]) -> str:
+    """The lab's task with `{ns}` and `{ns:NAME}` filled in (no placeholder is ever shown
+    literally to the learner)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return namespace if name is None else namespaces.get(name, name)
+
+    return re.sub(r"\{ns(?::([a-z0-9-]+))?\}", fill, lab.spec.task)
 
 
 def _conflict_problems(exc: ClusterError, objects: list[SourcedObject]) -> list[Problem]:

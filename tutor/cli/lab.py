@@ -70,7 +70,8 @@ def open_session(args: argparse.Namespace) -> LabSession | None:
             file=sys.stderr,
         )
         return None
-    lab = (exact or matches or [None])[0]
+    chosen = exact or matches
+    lab = chosen[0] if chosen else None
     if lab is None:
         print(f"kube-tutor: no lab {args.id!r}; see `kube-tutor list labs`.", file=sys.stderr)
         return None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tutor.checks.verdict import Status
 from tutor.content.lint import gateway_schema_dir, lint_course
-from tutor.content.loader import Course, load_course
+from tutor.content.loader import Course, Lab, load_course
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,8 +110,77 @@ def test_lab_is_proved_on_the_simulator(course: Course, lab_id: str) -> None:
 
     lab = course.lab(lab_id)
     assert lab is not None
-    proof = prove_lab(lab, SimCluster())
+    proof = prove_lab(lab, SimCluster(), fresh=SimCluster)
     assert proof.problems == []
+
+
+def test_labs_are_exams(course: Course) -> None:
+    """Fix labs carry two wrong fixes or more and build labs one or more; labs whose task
+    says what must not change carry guards; the course as a whole has many of both."""
+    from tutor.labs.wrong import wrong_fixes
+
+    guards = wrongs = 0
+    for lab in course.labs:
+        found = wrong_fixes(lab)
+        assert all(w.spec is not None for w in found), lab.id
+        assert len(found) >= {"fix": 2, "build": 1}.get(lab.spec.kind, 0), lab.id
+        lab_guards = [c for c in lab.spec.checks if c.role == "guard"]
+        if re.search(r"(do not|don't|keep `|keeping|without moving|is fine|\(not the)", lab.spec.task, re.I):
+            assert lab_guards, f"{lab.id}: the task says what must not change, but no guard"
+        guards += len(lab_guards)
+        wrongs += len(found)
+    assert guards >= 14 and wrongs >= 30
+
+
+def _states(course: Course) -> Iterator[tuple[str, Lab, str | None]]:
+    """(label, lab, wrong fix name or None for start/solution) for every proof state."""
+    from tutor.labs.wrong import wrong_fixes
+
+    for lab in course.labs:
+        yield "start", lab, None
+        yield "solution", lab, None
+        for wrong in wrong_fixes(lab):
+            yield f"wrong/{wrong.name}", lab, wrong.name
+
+
+def test_no_diagnoser_fires_where_its_cause_is_absent(course: Course, tmp_path: Path) -> None:
+    """Every diagnoser, run with the parameters of every check, over every start, solution
+    and wrong fix: on a (fix or build) solution none fires; on start only those the lab's checks declare
+    (`diagnose:`); on a wrong fix only those its wrong.yaml declares."""
+    from tutor.checks.registry import CHECK_TYPE_KEY, DIAGNOSERS, load_builtins, run_diagnosers
+    from tutor.cluster.sim.cluster import SimCluster
+    from tutor.labs.prove import apply_wrong_fix
+    from tutor.labs.session import LabSession
+    from tutor.labs.wrong import wrong_fixes
+
+    load_builtins()
+    wrong_found: list[str] = []
+    for label, lab, wrong_name in _states(course):
+        session = LabSession(lab, SimCluster(), workspace=tmp_path / lab.id / label)
+        if label == "start":
+            session.reset()
+            allowed = {name for spec in lab.spec.checks for name in spec.diagnose}
+        elif label == "solution":
+            session.solve()
+            # An explore lab's solution may build a misconfiguration on purpose (lab 13's
+            # Service `ghost` selects nothing, to watch the reject): its cause is present.
+            allowed = set(DIAGNOSERS) if lab.spec.kind == "explore" else set()
+        else:
+            wrong = next(w for w in wrong_fixes(lab) if w.name == wrong_name)
+            assert apply_wrong_fix(session, wrong) == []
+            assert wrong.spec is not None
+            allowed = set(wrong.spec.diagnoses)
+        ctx = session.context()
+        fired = {
+            d.name
+            for spec in lab.spec.checks
+            for d in run_diagnosers(
+                ctx, list(DIAGNOSERS), {**spec.params, CHECK_TYPE_KEY: spec.type}
+            )
+        }
+        if fired - allowed:
+            wrong_found.append(f"{lab.id} {label}: {sorted(fired - allowed)} fire(s)")
+    assert wrong_found == []
 
 
 def test_failing_checks_say_why(course: Course, tmp_path: Path) -> None:

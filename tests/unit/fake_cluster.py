@@ -91,10 +91,15 @@ def pod(
     ns: str = NS,
     phase: str = "Running",
     probe: dict[str, Any] | None = None,
+    listen: int = 8080,
+    image: str = "registry.k8s.io/e2e-test-images/agnhost:2.39",
 ) -> Obj:
+    """A Pod running agnhost netexec, which really listens on `listen` (whatever `ports`
+    declares)."""
     container: dict[str, Any] = {
         "name": "c",
-        "image": "agnhost",
+        "image": image,
+        "args": ["netexec", f"--http-port={listen}"],
         "ports": ports or [{"name": "http", "containerPort": 8080}],
     }
     if probe:

@@ -320,10 +320,13 @@ def test_verdict_json_is_stable() -> None:
         "id",
         "title",
         "family",
+        "role",
         "status",
+        "deadline",
         "message",
         "progress",
         "evidence",
         "diagnoses",
     }
     assert doc["status"] == "fail"
+    assert doc["role"] == "fix" and doc["deadline"] is None

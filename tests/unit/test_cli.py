@@ -327,3 +327,15 @@ def test_schemas_accept_the_good_pack_and_refuse_typos() -> None:
     assert list(validator(LessonMeta).iter_errors({**front, "titel": "x"}))
     quiz["questions"][0]["type"] = "essay"
     assert list(validator(Quiz).iter_errors(quiz))
+
+
+def test_a_number_matching_two_labs_asks_for_the_full_id(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the built-in course and a --content pack that both have a lab 01, `lab check 01`
+    must not pick one silently."""
+    monkeypatch.delenv("KUBE_TUTOR_NO_BUILTIN")
+    monkeypatch.setenv("KUBE_TUTOR_HOME", str(tmp_path))
+    code, _, err = run(["lab", "check", "01", "--backend", "sim", "--content", str(GOOD)], capsys)
+    assert code == 2
+    assert "01-first-service" in err and "01-alpha-lab" in err and "full id" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.fake_cluster import NS, FakeCluster, endpoint_slice, pod, service
+from tests.unit.fake_cluster import NS, FakeCluster, endpoint_slice, http_ok, pod, service
 from tutor.checks.context import CheckContext
 from tutor.checks.registry import DIAGNOSERS, load_builtins
 from tutor.checks.verdict import Diagnosis
@@ -122,17 +122,20 @@ def test_local_no_endpoint() -> None:
 
 
 def test_externalname_host() -> None:
+    """Fires on a 404 for the alias; silent on a plain Service (see test_diagnosers_extra
+    for the near misses)."""
     alias = {
         "kind": "Service",
         "metadata": {"name": "store", "namespace": NS},
         "spec": {"type": "ExternalName", "externalName": "shop.example.com"},
     }
-    found = diagnose("externalname-host", [alias], {"url": "http://store/"})
+    params = {"url": "http://store/", "expect": {"status": 200}}
+    cluster = FakeCluster([alias], http_ok(["shop-1"], status=404))
+    found = DIAGNOSERS["externalname-host"](CheckContext(cluster, NS), params)
     assert found is not None and "Host" in found.message
-    assert (
-        diagnose("externalname-host", [service("web", {"app": "web"})], {"url": "http://web/"})
-        is None
-    )
+    plain = FakeCluster([service("web", {"app": "web"})], http_ok(["web-1"], status=404))
+    web = {"url": "http://web/", "expect": {"status": 200}}
+    assert DIAGNOSERS["externalname-host"](CheckContext(plain, NS), web) is None
 
 
 def _ingress(class_name: str | None, path_type: str = "Prefix") -> Obj:

@@ -89,3 +89,69 @@ def test_hints_escalate_and_are_recorded(course: Course, tmp_path: Path) -> None
     session.solve()
     assert session.check().passed
     assert lab.id in store.labs_passed()
+
+
+def test_hints_start_again_after_reset(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    store = ProgressStore(tmp_path / "progress.db")
+    session = LabSession(lab, SimCluster(), store=store, workspace=tmp_path / "ws")
+    session.start()
+    tiers = [hint.tier for hint in (session.hint("endpoints"), session.hint("endpoints")) if hint]
+    assert tiers == [1, 2]
+    session.reset()
+    again = session.hint("endpoints")
+    assert again is not None and again.tier == 1
+
+
+def test_check_json_documents_roles(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    session.start()
+    doc = session.check(record=False).to_json()
+    roles = {c["id"]: c["role"] for c in doc["checks"]}
+    assert roles["endpoints"] == "fix" and roles["deployment-unchanged"] == "guard"
+    assert doc["guards_hold"] is True
+    assert all(c["deadline"] is None for c in doc["checks"])  # the simulator never waits
+
+
+def test_cli_prints_guards_as_their_own_group(
+    course: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutor.cli.lab import print_result
+
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    session.start()
+    print_result(session.check(record=False))
+    out = capsys.readouterr().out
+    head, _, guards = out.partition("Still true")
+    assert "deployment-unchanged" in guards and "deployment-unchanged" not in head
+    assert "[FAIL] endpoints" in head
+
+
+def test_task_placeholders_are_filled(course: Course) -> None:
+    from dataclasses import replace
+
+    from tutor.labs.session import task_text
+
+    lab = course.lab("16-gateway-cross-namespace")
+    assert lab is not None
+    spec = lab.spec.model_copy(update={"task": "Look in {ns} and in {ns:kt-16-infra} now."})
+    text = task_text(replace(lab, spec=spec), "kt-16-x", {"kt-16-infra": "p-kt-16-infra"})
+    assert text == "Look in kt-16-x and in p-kt-16-infra now."
+
+
+def test_unknown_kind_is_blamed_on_its_own_file(course: Course, tmp_path: Path) -> None:
+    lab = course.lab("02-selector-mismatch")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), workspace=tmp_path / "ws")
+    session.start()
+    (tmp_path / "ws" / "zz-cron.yaml").write_text(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec: {}\n",
+        encoding="utf-8",
+    )
+    report = session.apply()
+    assert report.problems and report.problems[0].file.name == "zz-cron.yaml"

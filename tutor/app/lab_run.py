@@ -43,8 +43,11 @@ def lab_markdown(course: Course, lab: Lab) -> str:
     lesson = course.lesson(spec.lesson)
     practises = lesson.meta.title if lesson else spec.lesson
     needs = ", ".join(spec.requires) or "nothing special"
+    from tutor.labs.session import lab_namespaces, task_text
+
+    task = task_text(lab, *lab_namespaces(lab))
     return (
-        f"{spec.task.strip()}\n\n"
+        f"{task.strip()}\n\n"
         f"*A {spec.kind} lab, about {spec.minutes} min. Practises: {practises} (key o). "
         f"Needs: {needs}.*\n\n"
         "**How to work**\n\n"

@@ -95,7 +95,7 @@ class CheckContext:
 
     def expand(self, text: str) -> str:
         """Fill `{ns}`, `{ns:NAME}`, `{node_ip}`, `{node_ip:NODE}`, `{lb_ip:SERVICE}`,
-        `{ingress_ip:NAME}`, `{gateway_ip:NAME}`, `{cluster_ip:SERVICE}`,
+        `{ingress_ip:NAME}`, `{gateway_ip:NAME}`, `{cluster_ip:SERVICE}`, `{pod_ip:POD}`,
         `{node_port:SERVICE}` and `{node_port:SERVICE:PORTNAME}` in a check parameter.
 
         Raises `Unresolved` when a value does not exist yet (the check is then pending).
@@ -111,6 +111,12 @@ class CheckContext:
             return self.ns(arg)
         if what == "node_ip":
             return node_ip(self.list("Node"), arg)
+        if what == "pod_ip":
+            pod = self.get("Pod", arg or "", namespace)
+            ip = (pod or {}).get("status", {}).get("podIP")
+            if not ip:
+                raise Unresolved(f"Pod {arg!r} has no IP yet")
+            return str(ip)
         if what in {"cluster_ip", "node_port", "lb_ip"}:
             name, _, port_name = (arg or "").partition(":")
             service = self.get("Service", name, namespace)
@@ -128,7 +134,16 @@ class CheckContext:
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^{}]+))?\}")
-PLACEHOLDERS = ("ns", "node_ip", "cluster_ip", "node_port", "lb_ip", "ingress_ip", "gateway_ip")
+PLACEHOLDERS = (
+    "ns",
+    "node_ip",
+    "pod_ip",
+    "cluster_ip",
+    "node_port",
+    "lb_ip",
+    "ingress_ip",
+    "gateway_ip",
+)
 
 
 def node_ip(nodes: list[Obj], name: str | None) -> str:

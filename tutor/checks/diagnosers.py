@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tutor.checks.context import CheckContext, Unresolved
+from tutor.checks.listeners import listening_ports, virtual_hosts
 from tutor.checks.registry import diagnoser
 from tutor.checks.state import NODE_PORT_RANGE, endpoint_ready, pod_ready, slice_endpoints
 from tutor.checks.verdict import Diagnosis
@@ -164,11 +165,21 @@ def readiness_failing(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | 
             if e.get("reason") == "Unhealthy"
         ]
         evidence += [f"event: {e.get('message', '')}" for e in events[-2:]]
+        if service.get("spec", {}).get("publishNotReadyAddresses"):
+            # The Service publishes not-ready Pods anyway: traffic does reach them.
+            consequence = (
+                "but the Service sets publishNotReadyAddresses, so their endpoints are "
+                "published as ready anyway and traffic does reach Pods that say they cannot "
+                "serve yet"
+            )
+            evidence.append("publishNotReadyAddresses: true")
+        else:
+            consequence = "so their endpoints are not ready and no traffic is sent to them"
         return Diagnosis(
             "readiness-failing",
             "EndpointSlice -> Pod",
-            f"All {len(pods)} Pod(s) behind Service {_name(service)} fail their readiness probe, "
-            "so their endpoints are not ready and no traffic is sent to them.",
+            f"All {len(pods)} Pod(s) behind Service {_name(service)} fail their readiness "
+            f"probe, {consequence}.",
             tuple(evidence),
             "02-endpointslices",
         )
@@ -190,32 +201,54 @@ def _readiness_probe(pod: Obj) -> str | None:
 
 @diagnoser("targetport-mismatch")
 def targetport_mismatch(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | None:
-    """A numeric targetPort is not a port the selected Pods' containers declare."""
+    """The Service sends traffic to a Pod port where nothing listens. Judged by the port the
+    container's process really opens (image catalogue), not by the declared `containerPort`;
+    silent when the image is not known."""
     for service in services_in_question(ctx, params):
         pods = _selected_pods(ctx, service)
-        declared = {
-            int(p["containerPort"])
-            for pod in pods
-            for p in _container_ports(pod)
-            if "containerPort" in p
-        }
-        if not pods or not declared:
-            continue
         for port in service.get("spec", {}).get("ports") or []:
             target = _resolve_target_port(port)
-            if isinstance(target, int) and target not in declared:
+            for pod in pods:
+                number = _target_number(pod, target)
+                listening = listening_ports(pod)
+                if number is None or listening is None or number in listening:
+                    continue
+                declared = sorted(
+                    int(p["containerPort"]) for p in _container_ports(pod) if "containerPort" in p
+                )
+                really = ", ".join(str(n) for n in sorted(listening)) or "no port"
+                evidence = [
+                    f"Service {_name(service)} spec.ports: port {port.get('port')} -> "
+                    f"targetPort {target}",
+                    f"Pod {_name(pod)} listens on {really}",
+                ]
+                if declared and number in declared:
+                    evidence.append(
+                        f"Pod {_name(pod)} declares containerPort {number}, but the process "
+                        "does not open it (a declaration does not open a port)"
+                    )
                 return Diagnosis(
                     "targetport-mismatch",
                     "EndpointSlice -> Pod",
-                    f"Service {_name(service)} sends port {port.get('port')} to targetPort {target}, "
-                    f"but the Pods listen on {', '.join(str(d) for d in sorted(declared))}: the "
-                    "connection reaches the Pod and is refused.",
-                    (
-                        f"Service {_name(service)} spec.ports: port {port.get('port')} -> targetPort {target}",
-                        f"Pod {_name(pods[0])} containerPorts: {sorted(declared)}",
-                    ),
+                    f"Service {_name(service)} sends port {port.get('port')} to port {number} of "
+                    f"its Pods, where nothing listens (they listen on {really}): the connection "
+                    "reaches the Pod and is refused.",
+                    tuple(evidence),
                     "01-services-and-clusterip",
                 )
+    return None
+
+
+def _target_number(pod: Obj, target: int | str) -> int | None:
+    """The Pod port a Service targetPort means for this Pod (a name is looked up in its
+    container ports; None when the name is missing: that is `named-port-missing`)."""
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    for entry in _container_ports(pod):
+        if entry.get("name") == target and "containerPort" in entry:
+            return int(entry["containerPort"])
     return None
 
 
@@ -290,7 +323,8 @@ def nodeport_invalid(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | N
 
 @diagnoser("local-no-endpoint")
 def local_no_endpoint(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | None:
-    """externalTrafficPolicy (or internalTrafficPolicy) Local on a node without endpoints."""
+    """externalTrafficPolicy (or internalTrafficPolicy) Local on a node without endpoints.
+    Silent when the node in question (or, when none is named, every worker) has one."""
     node = _node_in_question(ctx, params)
     for service in services_in_question(ctx, params):
         spec = service.get("spec", {})
@@ -305,8 +339,15 @@ def local_no_endpoint(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | 
         )
         if node is not None and node in nodes_with:
             continue
+        if node is None:
+            workers = _worker_nodes(ctx)
+            without = [n for n in workers if n not in nodes_with]
+            if workers and not without:
+                continue
+            where = f"node {without[0]}" if len(without) == 1 else "some nodes"
+        else:
+            where = f"node {node}"
         field = "externalTrafficPolicy" if external else "internalTrafficPolicy"
-        where = f"node {node}" if node else "the node that received the traffic"
         return Diagnosis(
             "local-no-endpoint",
             "node -> endpoint",
@@ -316,6 +357,14 @@ def local_no_endpoint(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | 
             "08-traffic-policies",
         )
     return None
+
+
+def _worker_nodes(ctx: CheckContext) -> list[str]:
+    return sorted(
+        _name(n)
+        for n in ctx.list("Node", None)
+        if "node-role.kubernetes.io/control-plane" not in _labels(n)
+    )
 
 
 def _node_in_question(ctx: CheckContext, params: dict[str, Any]) -> str | None:
@@ -336,26 +385,68 @@ def _node_in_question(ctx: CheckContext, params: dict[str, Any]) -> str | None:
 
 @diagnoser("externalname-host")
 def externalname_host(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | None:
-    """An HTTP client uses an ExternalName alias against a backend that routes by Host."""
+    """An HTTP client uses an ExternalName alias against a backend that routes by Host.
+
+    Right or silent: it fires only when the request was answered with a 4xx (the backend
+    was reached and refused the host), and, where the backend's host names are known, the
+    Host sent is not among them. A refused connection or a 200 with the wrong body is
+    something else."""
+    from tutor.checks.traffic import result_of
+
+    result = result_of(ctx, params)
+    if result is None or not result.attempts:
+        return None
+    statuses = {a.status for a in result.attempts if a.ok}
+    if not statuses or not all(s is not None and 400 <= s < 500 for s in statuses):
+        return None
     for service in services_in_question(ctx, params):
         spec = service.get("spec", {})
         if spec.get("type") != "ExternalName":
             continue
         namespace = service["metadata"].get("namespace")
-        alias = f"{_name(service)}.{namespace}.svc.cluster.local"
         headers = {k.lower(): v for k, v in (params.get("headers") or {}).items()}
-        if "host" in headers and headers["host"] != _name(service):
+        host = headers.get("host") or _host_of(str(params.get("url", "")), ctx) or _name(service)
+        known = _alias_target_hosts(ctx, str(spec.get("externalName", "")))
+        if known is not None and any(_host_ok(pattern, host) for pattern in known):
             continue
+        evidence = [
+            f"Service {_name(service)} externalName: {spec.get('externalName')}",
+            f"Host sent: {host}",
+            f"HTTP {sorted(s for s in statuses if s is not None)[0]} from the backend",
+        ]
+        if known is not None:
+            evidence.append(f"the backend answers for: {', '.join(known)}")
         return Diagnosis(
             "externalname-host",
             "DNS -> backend (HTTP Host)",
-            f"Service {_name(service)} is an ExternalName alias for {spec.get('externalName')}: DNS "
-            "answers with a CNAME, but the HTTP client still sends the alias in the Host header "
-            f"({_name(service)} / {alias}), and a backend that routes by Host does not know it.",
-            (f"externalName: {spec.get('externalName')}", f"Host sent: {_name(service)}"),
+            f"Service {_name(service)} in {namespace} is an ExternalName alias: DNS answers with "
+            "a CNAME, but the HTTP client still sends the name it was given in the Host "
+            f"header ({host}), and the backend, which routes by Host, does not know that name.",
+            tuple(evidence),
             "05-externalname",
         )
     return None
+
+
+def _alias_target_hosts(ctx: CheckContext, external_name: str) -> tuple[str, ...] | None:
+    """The host names the backend behind an in-cluster DNS name answers for, when known."""
+    parts = external_name.rstrip(".").split(".")
+    if len(parts) < 2 or parts[2:4] != ["svc", "cluster"]:
+        return None
+    target = ctx.get("Service", parts[0], parts[1])
+    if target is None:
+        return None
+    for pod in ctx.pods_for(target):
+        hosts = virtual_hosts(pod)
+        if hosts is not None:
+            return hosts
+    return None
+
+
+def _host_ok(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return pattern == host
 
 
 # -- Ingress ------------------------------------------------------------------------------
@@ -424,7 +515,7 @@ def wrong_pathtype(ctx: CheckContext, params: dict[str, Any]) -> Diagnosis | Non
                         "wrong-pathtype",
                         "Ingress rule -> backend",
                         f"Ingress {_name(ingress)} matches {declared!r} with pathType Exact, so "
-                        f"{path!r} does not match; Prefix matches every path under it.",
+                        f"{path!r} does not match it and falls through to another rule.",
                         (f"path: {declared}, pathType: Exact", f"request path: {path}"),
                         "12-ingress",
                     )

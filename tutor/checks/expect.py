@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tutor.core.typedpath import MISSING
 
@@ -60,9 +60,10 @@ def validate_count(value: Count | None) -> Count | None:
 
 
 class ValueExpect(BaseModel):
-    """One expectation on a value: give exactly one condition."""
+    """One expectation on a value: give exactly one condition. Conditions combine with
+    `any_of`, `all_of`, `not` and `absent_or` (unset, or else meeting the inner one)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     equals: Any = None
     one_of: list[Any] | None = None
@@ -71,6 +72,20 @@ class ValueExpect(BaseModel):
     in_cidr: str | None = None
     in_range: tuple[int, int] | None = None
     contains: Any = None
+    gte: float | None = None
+    """A number at least this."""
+    lte: float | None = None
+    """A number at most this."""
+    gt: float | None = None
+    lt: float | None = None
+    any_of: list[ValueExpect] | None = None
+    """At least one of these holds."""
+    all_of: list[ValueExpect] | None = None
+    """Every one of these holds."""
+    not_: ValueExpect | None = Field(default=None, alias="not")
+    """This must not hold."""
+    absent_or: ValueExpect | None = None
+    """The field is unset, or it meets this (e.g. "absent or equal to Cluster")."""
 
     @field_validator("in_cidr")
     @classmethod
@@ -90,6 +105,9 @@ class ValueExpect(BaseModel):
         """None when `value` meets the expectation, else what was expected, in words."""
         from tutor.quiz.grading import same
 
+        combined = self._combined(value)
+        if combined is not _NOT_COMBINED:
+            return combined if isinstance(combined, str) else None
         if self.exists is not None:
             present = value is not MISSING and value is not None
             return (
@@ -124,9 +142,63 @@ class ValueExpect(BaseModel):
             except (TypeError, ValueError):
                 inside = False
             return None if inside else f"should be between {low} and {high}"
+        for name, op, words in _COMPARISONS:
+            bound = getattr(self, name)
+            if bound is not None:
+                try:
+                    ok = op(float(value), bound)
+                except (TypeError, ValueError):
+                    ok = False
+                return None if ok else f"should be {words} {bound:g}"
         items = value if isinstance(value, list) else [value]
         return (
             None
             if any(same(item, self.contains) for item in items)
             else f"should contain {self.contains!r}"
         )
+
+    def _combined(self, value: Any) -> str | None | object:
+        """The verdict of a combinator, or `_NOT_COMBINED` when this is a plain condition."""
+        if self.absent_or is not None:
+            return None if value is MISSING or value is None else self.absent_or.check(value)
+        if self.not_ is not None:
+            inner = self.not_.check(value)
+            return f"should not {_describe(self.not_)}" if inner is None else None
+        if self.any_of is not None:
+            problems = [e.check(value) for e in self.any_of]
+            if any(p is None for p in problems):
+                return None
+            return " or ".join(p for p in problems if p)
+        if self.all_of is not None:
+            failed = [p for p in (e.check(value) for e in self.all_of) if p]
+            return "; ".join(failed) or None
+        return _NOT_COMBINED
+
+
+_NOT_COMBINED = object()
+_COMPARISONS: tuple[tuple[str, Callable[[float, float], bool], str], ...] = (
+    ("gte", operator.ge, "at least"),
+    ("lte", operator.le, "at most"),
+    ("gt", operator.gt, "more than"),
+    ("lt", operator.lt, "less than"),
+)
+
+
+_VERBS = {
+    "equals": "be",
+    "one_of": "be one of",
+    "matches": "match",
+    "in_cidr": "be an address in",
+    "in_range": "be in the range",
+    "contains": "contain",
+}
+
+
+def _describe(expect: ValueExpect) -> str:
+    """What a condition asks, for `not`: `be 'All'`, `match '^a'`."""
+    given = {k: v for k, v in expect.__dict__.items() if v is not None}
+    name, value = next(iter(given.items()))
+    if name == "exists":
+        return "be set" if value else "be unset"
+    verb = _VERBS.get(name, name.rstrip("_").replace("_", " "))
+    return f"{verb} {value!r}"

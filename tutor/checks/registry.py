@@ -6,8 +6,9 @@ A check type is a function over a `CheckContext` with a pydantic model of its pa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -47,6 +48,9 @@ Diagnoser = Callable[[CheckContext, dict[str, Any]], Diagnosis | None]
 """A diagnoser reads the cluster (and the failing check's parameters) and names a
 misconception, or returns None when it does not apply."""
 
+CHECK_TYPE_KEY = "__check_type__"
+"""Added to the parameters diagnosers receive: the type of the check that failed."""
+
 CHECK_TYPES: dict[str, CheckType] = {}
 DIAGNOSERS: dict[str, Diagnoser] = {}
 
@@ -82,7 +86,13 @@ def diagnoser(name: str) -> Callable[[Diagnoser], Diagnoser]:
 
 def load_builtins() -> None:
     """Import the modules that register the built-in check types and diagnosers."""
-    from tutor.checks import diagnosers, state, traffic  # noqa: F401
+    from tutor.checks import (  # noqa: F401
+        diagnosers,
+        diagnosers_extra,
+        relations,
+        state,
+        traffic,
+    )
 
 
 def spec_problems(spec: CheckSpec) -> list[str]:
@@ -121,8 +131,20 @@ def title_of(spec: CheckSpec) -> str:
         return spec.id
 
 
-def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
-    """Run one check and, when it fails, the diagnosers that apply."""
+def run_check(
+    spec: CheckSpec,
+    ctx: CheckContext,
+    *,
+    pending_since: float | None = None,
+    now: float | None = None,
+) -> Verdict:
+    """Run one check and, when it fails, the diagnosers that apply.
+
+    A pending outcome carries a deadline (`pending_since` + the check's `timeout`). It ends:
+    on the simulator, which converges at once, a pending state will never change, so it is a
+    fail now; elsewhere it fails once the deadline has passed. Either way the diagnosers run
+    and say what is missing (no controller, no address, no status).
+    """
     load_builtins()
     kind = CHECK_TYPES[spec.type]
     title = title_of(spec)
@@ -133,9 +155,28 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
         outcome = Outcome.pending(f"Waiting: {exc}.")
     except ClusterError as exc:
         outcome = Outcome.failed(f"The cluster could not answer: {exc}")
+    now = time.time() if now is None else now
+    deadline: float | None = None
+    if outcome.status is Status.PENDING:
+        deadline = (pending_since if pending_since is not None else now) + spec.timeout
+        if ctx.cluster.backend == "sim":
+            outcome = replace(
+                outcome,
+                status=Status.FAIL,
+                message=f"{outcome.message} The simulator has settled, so this will not change.",
+            )
+        elif now >= deadline:
+            outcome = replace(
+                outcome,
+                status=Status.FAIL,
+                message=f"{outcome.message} Still so after {spec.timeout:.0f} s: giving up.",
+            )
+        if outcome.status is Status.FAIL:
+            deadline = None
     diagnoses: tuple[Diagnosis, ...] = ()
     if outcome.status is Status.FAIL:
-        diagnoses = run_diagnosers(ctx, [*spec.diagnose, *kind.default_diagnosers], spec.params)
+        names = [*spec.diagnose, *kind.default_diagnosers]
+        diagnoses = run_diagnosers(ctx, names, {**spec.params, CHECK_TYPE_KEY: spec.type})
     return Verdict(
         check_id=spec.id,
         title=title,
@@ -145,6 +186,8 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Verdict:
         progress=outcome.progress,
         diagnoses=diagnoses,
         family=kind.family,
+        role=spec.role,
+        deadline=deadline,
     )
 
 

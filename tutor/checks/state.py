@@ -87,6 +87,11 @@ def object_field(p: FieldParams, ctx: CheckContext) -> Outcome:
     problem = p.expect.check(value)
     if problem is None:
         return Outcome.passed(f"{ref}: {p.path} is {_show(value)}.")
+    if value is MISSING:
+        said = f"{ref}: {p.path} is not set" + (
+            "" if problem == "is not set" else f"; it {problem}"
+        )
+        return Outcome.failed(f"{said}.", f"{p.path}: (not set)")
     return Outcome.failed(
         f"{ref}: {p.path} {problem}; it is {_show(value)}.", f"{p.path} = {_show(value)}"
     )
@@ -203,7 +208,16 @@ def endpoint_ready(endpoint: Obj) -> bool:
     "state",
     EndpointsParams,
     describe=lambda p: f"Service {p.service} has {count_words(p.ready)} ready endpoint(s)",
-    diagnose=("selector-mismatch", "wrong-namespace", "readiness-failing", "named-port-missing"),
+    diagnose=(
+        "selector-mismatch",
+        "wrong-namespace",
+        "readiness-failing",
+        "named-port-missing",
+        "traffic-distribution",
+        "slice-not-linked",
+        "slice-port-name",
+        "selectorless-no-slices",
+    ),
 )
 def endpoints_ready(p: EndpointsParams, ctx: CheckContext) -> Outcome:
     """Count ready and not-ready endpoints in the Service's EndpointSlices."""
@@ -232,7 +246,7 @@ def endpoints_ready(p: EndpointsParams, ctx: CheckContext) -> Outcome:
     if p.hints:
         unhinted = [e for e in ready if not (e.get("hints") or {})]
         if unhinted or not ready:
-            problems.append(f"{len(unhinted)} ready endpoint(s) carry no topology hints")
+            problems.append(f"no topology hints on {len(unhinted)} ready endpoint(s)")
     if not problems:
         return Outcome(
             Status.PASS,
@@ -241,7 +255,9 @@ def endpoints_ready(p: EndpointsParams, ctx: CheckContext) -> Outcome:
         )
     if _pods_starting(ctx, p.service, namespace):
         return Outcome.pending("Pods are still starting.", f"{len(ready)} ready", *evidence)
-    return Outcome.failed("The EndpointSlices have " + "; ".join(problems) + ".", *evidence)
+    return Outcome.failed(
+        "The EndpointSlices are not as expected: " + "; ".join(problems) + ".", *evidence
+    )
 
 
 def _slice_has_port(slice_: Obj, port: int | str) -> bool:
@@ -286,7 +302,9 @@ def service_allocation(p: AllocationParams, ctx: CheckContext) -> Outcome:
         return p.missing(namespace)
     spec = service.get("spec", {})
     problems: list[str] = []
-    evidence = [f"type {spec.get('type', 'ClusterIP')}", f"clusterIP {spec.get('clusterIP')}"]
+    cluster_ip = spec.get("clusterIP")
+    shown_ip = {None: "(not set)", "None": "None (headless)"}.get(cluster_ip, str(cluster_ip))
+    evidence = [f"type {spec.get('type', 'ClusterIP')}", f"clusterIP {shown_ip}"]
     if p.service_type is not None and spec.get("type", "ClusterIP") != p.service_type:
         problems.append(f"its type is {spec.get('type', 'ClusterIP')}, not {p.service_type}")
     if p.headless is not None and (spec.get("clusterIP") == "None") != p.headless:
@@ -330,6 +348,7 @@ class LoadBalancerParams(ServiceParams):
     "state",
     LoadBalancerParams,
     describe=lambda p: f"Service {p.service} has a LoadBalancer address",
+    diagnose=("externalips-not-lb",),
 )
 def loadbalancer_ip(p: LoadBalancerParams, ctx: CheckContext) -> Outcome:
     """status.loadBalancer.ingress has an IP or hostname."""
@@ -376,7 +395,7 @@ class ConditionParams(ObjectParams):
     "state",
     ConditionParams,
     describe=lambda p: f"{p.kind} {p.name} is {p.condition}={p.status}",
-    diagnose=("route-not-attached", "backend-not-permitted"),
+    diagnose=("route-not-attached", "backend-not-permitted", "referencegrant-for-attachment"),
 )
 def condition(p: ConditionParams, ctx: CheckContext) -> Outcome:
     """Read a condition from status.conditions, a route's parent status or a listener."""

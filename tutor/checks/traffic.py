@@ -101,6 +101,10 @@ def _evidence(result: ProbeResult, limit: int = 6) -> tuple[str, ...]:
         "targetport-mismatch",
         "named-port-missing",
         "readiness-failing",
+        "port-not-exposed",
+        "cluster-policy-snat",
+        "externalips-not-lb",
+        "traffic-distribution",
     ),
 )
 def http(p: HttpParams, ctx: CheckContext) -> Outcome:
@@ -200,7 +204,7 @@ class TcpParams(TrafficParams):
     "traffic",
     TcpParams,
     describe=lambda p: f"TCP {p.target} from {p.from_} {'connects' if p.connect else 'fails'}",
-    diagnose=("selector-mismatch", "targetport-mismatch", "readiness-failing"),
+    diagnose=("selector-mismatch", "targetport-mismatch", "readiness-failing", "port-not-exposed"),
 )
 def tcp(p: TcpParams, ctx: CheckContext) -> Outcome:
     """Judge TCP connects."""
@@ -288,3 +292,28 @@ def dns(p: DnsParams, ctx: CheckContext) -> Outcome:
     if problems:
         return Outcome.failed("DNS answer not as expected: " + "; ".join(problems) + ".", *evidence)
     return Outcome.passed(f"{len(records)} record(s) as expected.", *evidence)
+
+
+# -- what a traffic check saw (for diagnosers) --------------------------------------------
+
+
+def result_of(ctx: CheckContext, params: dict[str, object]) -> ProbeResult | None:
+    """The probe result of the traffic check with these raw parameters, from the round's
+    cache (the check already sent it, so nothing is sent again); None for other checks or
+    when its target cannot be filled in yet."""
+    from pydantic import ValidationError
+
+    from tutor.checks.context import Unresolved
+
+    params = {k: v for k, v in params.items() if not k.startswith("__")}
+    try:
+        if "url" in params:
+            p = HttpParams.model_validate(params)
+            headers = {k: ctx.expand(v) for k, v in p.headers.items()}
+            return _request(p, ctx, "http", p.url, headers=headers)
+        if "target" in params:
+            t = TcpParams.model_validate(params)
+            return _request(t, ctx, "tcp", t.target)
+    except (ValidationError, Unresolved):
+        return None
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -79,6 +80,11 @@ class Verdict:
     progress: str | None = None
     diagnoses: tuple[Diagnosis, ...] = field(default_factory=tuple)
     family: str = "state"
+    role: str = "fix"
+    """`fix` (what the learner repairs or builds) or `guard` (what must stay true)."""
+    deadline: float | None = None
+    """For pending verdicts: when (seconds since the epoch) waiting ends and the check fails
+    with the diagnosis of what is missing."""
 
     @property
     def passed(self) -> bool:
@@ -94,11 +100,17 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         """Stable machine-readable form (keys never renamed; new keys may be added)."""
+        deadline = None
+        if self.deadline is not None:
+            when = datetime.fromtimestamp(self.deadline, tz=UTC)
+            deadline = when.isoformat(timespec="seconds").replace("+00:00", "Z")
         return {
             "id": self.check_id,
             "title": self.title,
             "family": self.family,
+            "role": self.role,
             "status": self.status.value,
+            "deadline": deadline,
             "message": self.message,
             "progress": self.progress,
             "evidence": list(self.evidence),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tutor.checks.verdict import Verdict
     from tutor.labs.session import ApplyReport, LabResult, LabSession
 
 ACTIONS = ("start", "apply", "check", "hint", "reset", "solve", "watch")
@@ -53,15 +55,23 @@ def open_session(args: argparse.Namespace) -> LabSession | None:
     from tutor.progress.store import ProgressStore
 
     course = load(args)
-    lab = next(
-        (
-            lab
-            for lab in course.labs
-            if args.id in (lab.id, lab.id.split("-", 1)[0])
-            or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
-        ),
-        None,
-    )
+    matches = [
+        lab
+        for lab in course.labs
+        if args.id in (lab.id, lab.id.split("-", 1)[0])
+        or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
+    ]
+    exact = [lab for lab in matches if lab.id == args.id]
+    if len(matches) > 1 and not exact:
+        # A --content pack may number a lab like a built-in one: never pick one silently.
+        ids = ", ".join(lab.id for lab in matches)
+        print(
+            f"kube-tutor: {args.id!r} matches several labs ({ids}); give the full id.",
+            file=sys.stderr,
+        )
+        return None
+    chosen = exact or matches
+    lab = chosen[0] if chosen else None
     if lab is None:
         print(f"kube-tutor: no lab {args.id!r}; see `kube-tutor list labs`.", file=sys.stderr)
         return None
@@ -99,7 +109,7 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
             report = session.solve()
         print_report(report, session)
         if args.action == "start" and report.ok:
-            print(f"\n{session.lab.spec.title}\n\n{session.lab.spec.task.strip()}")
+            print(f"\n{session.lab.spec.title}\n\n{session.task().strip()}")
         return 0 if report.ok else 1
     if args.action == "check":
         wait = (
@@ -151,22 +161,34 @@ def print_report(report: ApplyReport, session: LabSession) -> None:
 
 def print_result(result: LabResult) -> None:
     """One line per check with its state in words, then the reasons for failures."""
-    marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
-    for verdict in result.verdicts:
-        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
-        if not verdict.passed:
-            print(f"       {verdict.message}")
-            if verdict.progress:
-                print(f"       progress: {verdict.progress}")
-            for diagnosis in verdict.diagnoses:
-                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
-                for line in diagnosis.evidence:
-                    print(f"         - {line}")
-            for line in verdict.evidence[:4]:
-                print(f"         > {line}")
+    fixes = [v for v in result.verdicts if v.role != "guard"]
+    guards = [v for v in result.verdicts if v.role == "guard"]
+    _print_verdicts(fixes)
+    if guards:
+        print("Still true (do not break these):")
+        _print_verdicts(guards)
     done = sum(v.passed for v in result.verdicts)
     print(
         f"{done}/{len(result.verdicts)} checks pass ({result.seconds * 1000:.0f} ms on {result.backend})."
     )
     if not result.passed:
         print(f"Stuck? `kube-tutor lab hint {result.lab_id}`")
+
+
+def _print_verdicts(verdicts: list[Verdict]) -> None:
+    marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
+    for verdict in verdicts:
+        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
+        if not verdict.passed:
+            print(f"       {verdict.message}")
+            if verdict.progress:
+                print(f"       progress: {verdict.progress}")
+            if verdict.deadline is not None:
+                left = max(0.0, verdict.deadline - time.time())
+                print(f"       waiting up to {left:.0f} s more")
+            for diagnosis in verdict.diagnoses:
+                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
+                for line in diagnosis.evidence:
+                    print(f"         - {line}")
+            for line in verdict.evidence[:4]:
+                print(f"         > {line}")

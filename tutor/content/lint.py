@@ -227,8 +227,10 @@ def _all_manifests(
 
 
 def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, int, Any, Source]]:
-    for folder in (lab.start_dir, lab.solution_dir):
+    for folder in (lab.start_dir, lab.solution_dir, *_wrong_fix_folders(lab)):
         for path in sorted(folder.glob("*.y*ml")):
+            if path.name == "wrong.yaml":
+                continue  # the wrong fix's description, not a manifest
             try:
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError as exc:
@@ -236,6 +238,12 @@ def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, in
                 problems.append(Problem(path, line, "not UTF-8 text; save the file as UTF-8"))
                 continue
             yield from _documents(path, text, 1, problems)
+
+
+def _wrong_fix_folders(lab: Lab) -> list[Path]:
+    """The folders of a lab's wrong fixes, whose manifests are validated like start/."""
+    root = lab.folder / "wrong"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
 def _documents(

@@ -292,10 +292,16 @@ class CheckSpec(BaseModel):
     """A check type from the registry, e.g. `endpoints_ready` or `http`."""
     title: str = ""
     """What the check verifies, in words the learner sees in the check list."""
+    role: Literal["fix", "guard"] = "fix"
+    """`fix`: fails on start/ and passes on solution/ (what the learner must repair or build);
+    `guard`: passes on both (what the learner must not break, e.g. "the Deployment is
+    unchanged"). `lint --prove` enforces both; the app shows guards as "still true"."""
     diagnose: list[str] = Field(default_factory=list)
     """Diagnosers to run when the check fails, e.g. `selector-mismatch`."""
     timeout: float = Field(default=30.0, gt=0, le=600)
-    """Seconds a pending check may wait for the cluster to converge."""
+    """Seconds a pending check may wait for the cluster to converge; after that it fails
+    with the diagnosis of what is missing (on the simulator, which converges at once, a
+    pending check fails at once)."""
 
     @property
     def params(self) -> dict[str, Any]:
@@ -310,6 +316,33 @@ class HintSet(Strict):
     """The id of the check these hints help with."""
     tiers: list[str] = Field(min_length=1, max_length=5)
     """Escalating hints: nudge, where to look, the fix."""
+
+
+KUBECTL_EDIT = (
+    r"^label [A-Za-z]+ (-l [^ ]+|[a-z0-9][a-z0-9.-]*)( [^ =]+=[^ =]*| [^ =]+-)+( --overwrite)?$"
+)
+"""The one kubectl-like edit a wrong fix may script: `label KIND (NAME | -l SELECTOR)
+key=value... [--overwrite]` (`key-` removes a label), applied to live objects."""
+
+
+class WrongFix(Strict):
+    """`labs/NN-slug/wrong/<name>/wrong.yaml`: a plausible wrong fix and what it must trip.
+
+    The other files in that folder are manifests that replace the start/ files of the same
+    name, or are added to them; `lint --prove` applies the result to a fresh lab and
+    fails unless exactly the `trips` checks fail."""
+
+    description: str = Field(min_length=10)
+    """One line: the wrong fix a learner might try, e.g. "relabel the Pods by hand"."""
+    trips: list[str] = Field(min_length=1)
+    """Ids of the checks that must fail (every other check must pass)."""
+    diagnoses: list[str] = Field(default_factory=list)
+    """Diagnosers that must explain it: exactly these fire on the failing checks."""
+    remove: list[str] = Field(default_factory=list)
+    """start/ files to drop (e.g. the learner deleted the feature instead of configuring it)."""
+    kubectl: list[Annotated[str, Field(pattern=KUBECTL_EDIT)]] = Field(default_factory=list)
+    """Edits of live objects after the files are applied, e.g.
+    `label pod -l app=web app=frontend --overwrite` (patching Pods instead of their owner)."""
 
 
 class LabSpec(Strict):

@@ -8,6 +8,7 @@ simulator keeps its own state (its API server saves it), so a new process, such 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,11 +76,13 @@ class LabResult:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The stable result document of `lab check --json`."""
+        """The stable result document of `lab check --json`: every check with its `role`
+        (`fix` or `guard`) and, while pending, its `deadline`."""
         return {
             "lab": self.lab_id,
             "backend": self.backend,
             "passed": self.passed,
+            "guards_hold": all(v.passed for v in self.verdicts if v.role == "guard"),
             "checks": [v.to_json() for v in self.verdicts],
         }
 
@@ -166,6 +169,9 @@ class LabSession:
         self.workspace = workspace or workspace_root() / lab.id
         self._applied: list[Obj] = []
         self._intent: list[Obj] = []
+        # When each pending check was first seen pending (kept beside the workspace so that
+        # `lab check` run again from the shell keeps the same deadline).
+        self._pending_file = self.workspace / ".kube-tutor-pending.json"
 
     # -- namespaces ---------------------------------------------------------
 
@@ -201,9 +207,10 @@ class LabSession:
             self._ensure_namespaces()
             applied = self.cluster.apply(objects, self.namespace)
         except InvalidObjectError as exc:
+            suspects = _refused_objects(exc, read.objects)
             return ApplyReport(
-                problems=locate_refusal(exc, read.objects)
-                or [Problem(read.objects[0].file, None, str(exc))]
+                problems=locate_refusal(exc, suspects)
+                or [Problem(suspects[0].file, suspects[0].line, str(exc))]
             )
         except ClusterError as exc:
             return ApplyReport(problems=_conflict_problems(exc, read.objects), error=str(exc))
@@ -214,11 +221,16 @@ class LabSession:
         """Delete the lab's namespaces."""
         for namespace in self.all_namespaces:
             self.cluster.delete_namespace(namespace)
+        if self._pending_file.is_file():
+            self._pending_file.unlink()
         self._applied = []
 
     def reset(self) -> ApplyReport:
-        """Back to the start: delete the lab's namespaces, restore start/ and apply it."""
+        """Back to the start: delete the lab's namespaces, restore start/ and apply it; the
+        hints start again from the first tier."""
         self._clear()
+        if self.store is not None:
+            self.store.reset_hints(self.lab.id)
         return self.start(fresh=True)
 
     def solve(self) -> ApplyReport:
@@ -245,9 +257,19 @@ class LabSession:
         """Run every check; while some are pending and `wait` allows, wait for the cluster."""
         started = time.perf_counter()
         deadline = time.monotonic() + wait
+        since = self._pending_since()
         while True:
             ctx = self.context()
-            verdicts = [run_check(spec, ctx) for spec in self.lab.spec.checks]
+            now = time.time()
+            verdicts = [
+                run_check(spec, ctx, pending_since=since.get(spec.id), now=now)
+                for spec in self.lab.spec.checks
+            ]
+            since = {
+                v.check_id: since.get(v.check_id, now)
+                for v in verdicts
+                if v.status is Status.PENDING
+            }
             result = LabResult(self.lab.id, self.cluster.backend, verdicts)
             remaining = deadline - time.monotonic()
             # The simulator converges at once: waiting would not change anything.
@@ -255,11 +277,34 @@ class LabSession:
                 break
             self.cluster.wait_for_change(self.namespace, min(remaining, 5.0))
         result.seconds = time.perf_counter() - started
+        self._keep_pending_since(since)
         if record and self.store is not None:
             self.store.record_lab(
                 self.lab.id, self.cluster.backend, result.passed, result.to_json()
             )
         return result
+
+    def _pending_since(self) -> dict[str, float]:
+        try:
+            data = json.loads(self._pending_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+    def _keep_pending_since(self, since: dict[str, float]) -> None:
+        if not since:
+            if self._pending_file.is_file():
+                self._pending_file.unlink()
+            return
+        if not self.workspace.is_dir():
+            return
+        self._pending_file.write_text(json.dumps(since), encoding="utf-8")
+
+    def task(self) -> str:
+        """The task text as the learner sees it, placeholders filled in."""
+        return task_text(self.lab, self.namespace, self.namespaces)
 
     def hint(self, check_id: str | None = None, result: LabResult | None = None) -> Hint | None:
         """The next hint tier for a check (default: the first check that does not pass)."""
@@ -302,6 +347,31 @@ class LabSession:
 
     def _mtimes(self) -> dict[str, float]:
         return {p.name: p.stat().st_mtime for p in self.workspace.glob("*.y*ml")}
+
+
+_UNKNOWN_KIND = re.compile(r'no matches for kind "([^"]+)"')
+
+
+def _refused_objects(exc: InvalidObjectError, objects: list[SourcedObject]) -> list[SourcedObject]:
+    """The objects a refusal can be about: an unknown kind names no object, only its kind,
+    so the refusal points at the file that holds that kind, not at the first file."""
+    match = _UNKNOWN_KIND.search(exc.message)
+    if exc.kind is None and match:
+        same_kind = [s for s in objects if s.obj.get("kind") == match.group(1)]
+        if same_kind:
+            return same_kind
+    return objects
+
+
+def task_text(lab: Lab, namespace: str, namespaces: dict[str, str]) -> str:
+    """The lab's task with `{ns}` and `{ns:NAME}` filled in (no placeholder is ever shown
+    literally to the learner)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return namespace if name is None else namespaces.get(name, name)
+
+    return re.sub(r"\{ns(?::([a-z0-9-]+))?\}", fill, lab.spec.task)
 
 
 def _conflict_problems(exc: ClusterError, objects: list[SourcedObject]) -> list[Problem]:

@@ -322,6 +322,11 @@ class ProgressStore:
                 (lab_id, check_id, tier, time.time()),
             )
 
+    def reset_hints(self, lab_id: str) -> None:
+        """Forget the hints shown for a lab (`lab reset`: the next hint is tier 1 again)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM hints_used WHERE lab_id = ?", (lab_id,))
+
     def hints_used(self, lab_id: str) -> dict[str, int]:
         """The highest hint tier shown per check of a lab (1-based)."""
         rows = self._db.execute(

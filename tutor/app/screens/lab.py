@@ -122,7 +122,9 @@ class LabScreen(Screen[None]):
                     yield WorkspaceEditor(self.workspace, blink=self.blink, id="workspace")
                 with TabPane("Trace (t)", id="pane-trace"):
                     yield TraceView(plain=self.plain, blink=self.blink, id="trace")
-            lines = [CheckLine(spec.id, title_of(spec)) for spec in self.lab.spec.checks]
+            lines = [
+                CheckLine(spec.id, title_of(spec), role=spec.role) for spec in self.lab.spec.checks
+            ]
             yield CheckList(lines, plain=self.plain, id="check-list")
         yield Footer(compact=True)
 

@@ -46,6 +46,8 @@ class CheckLine:
     check_id: str
     title: str
     verdict: Verdict | None = None
+    role: str = "fix"
+    """`fix` or `guard`: guards are shown in their own group, "Still true"."""
 
 
 class CheckList(VerticalScroll, can_focus=True):
@@ -71,7 +73,12 @@ class CheckList(VerticalScroll, can_focus=True):
         """Show the states of a finished round."""
         found = {v.check_id: v for v in verdicts}
         self.lines = [
-            CheckLine(line.check_id, found[line.check_id].title, found[line.check_id])
+            CheckLine(
+                line.check_id,
+                found[line.check_id].title,
+                found[line.check_id],
+                found[line.check_id].role,
+            )
             if line.check_id in found
             else line
             for line in self.lines
@@ -117,7 +124,17 @@ class CheckList(VerticalScroll, can_focus=True):
             for problem in self.problems:
                 yield Static(f"- {problem}", classes="apply-problem", markup=False)
         shown: dict[tuple[str, str], str] = {}
-        for line in self.lines:
+        fixes = [line for line in self.lines if line.role != "guard"]
+        guards = [line for line in self.lines if line.role == "guard"]
+        yield from self._group(fixes, shown)
+        if guards:
+            yield Static("Still true (do not break these):", classes="check-group", markup=False)
+            yield from self._group(guards, shown)
+
+    def _group(
+        self, lines: Sequence[CheckLine], shown: dict[tuple[str, str], str]
+    ) -> ComposeResult:
+        for line in lines:
             verdict = line.verdict
             status = verdict.status if verdict else None
             with Horizontal(classes=f"check-head {CLASSES.get(status or Status.PENDING)}"):

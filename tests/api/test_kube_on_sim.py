@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SimApi
-from tutor.cli import main
 from tutor.cluster.base import ConflictError, InvalidObjectError, NotFoundError
 from tutor.cluster.guard import Target
 from tutor.cluster.kube import KubeCluster
@@ -112,7 +111,16 @@ def test_probe_goes_through_the_simulators_data_plane(kube: KubeCluster, ns: str
     assert result.attempts[0].records == ("10.96.0.1",)
 
 
-def test_lint_prove_through_the_api_server(sim_daemon: Path) -> None:
-    """`lint --prove` on the product path (the server process, not an in-process model)."""
-    labs = ["--lab", "02-selector-mismatch", "--lab", "16-gateway-cross-namespace"]
-    assert main(["lint", "--prove", *labs]) == 0
+def test_labs_proved_through_the_api_server(sim_daemon: Path) -> None:
+    """The proof on the product path: the simulator's server process reached through the
+    official client (start fails, solution passes, guards hold, wrong fixes trip)."""
+    from tutor.cluster.connect import open_sim
+    from tutor.content.loader import load_course
+    from tutor.labs.prove import prove_lab
+
+    course = load_course()
+    for lab_id in ("02-selector-mismatch", "16-gateway-cross-namespace"):
+        lab = course.lab(lab_id)
+        assert lab is not None
+        proof = prove_lab(lab, open_sim(), wait=5.0)
+        assert proof.ok, proof.problems

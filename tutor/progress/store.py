@@ -115,12 +115,12 @@ class ProgressStore:
         except (FileExistsError, NotADirectoryError) as exc:
             blocking = next((p for p in (folder, *folder.parents) if p.is_file()), folder)
             raise ProgressError(
-                f"kube-tutor cannot keep your progress in {folder}: {blocking} is a file, not a "
+                f"Cannot keep your progress in {folder}: {blocking} is a file, not a "
                 "folder. Set KUBE_TUTOR_HOME to a folder (or unset it)."
             ) from exc
         except OSError as exc:
             raise ProgressError(
-                f"kube-tutor cannot create the folder {folder} for your progress "
+                f"Cannot create the folder {folder} for your progress "
                 f"({exc.strerror or exc}). Set KUBE_TUTOR_HOME to a folder you can write."
             ) from exc
 
@@ -144,7 +144,13 @@ class ProgressStore:
         except sqlite3.Error as exc:
             raise self.trouble(exc) from exc
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if not str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"):
+                    raise
+                # A read-only file can still be read (`progress export`); a write then
+                # says what to do (see `trouble`).
             db.execute("PRAGMA synchronous=NORMAL")
             self._migrate(db)
         except sqlite3.Error as exc:
@@ -165,13 +171,13 @@ class ProgressStore:
             return None
         except PermissionError as exc:
             raise ProgressError(
-                f"kube-tutor may not read your progress file {self.path} (permission denied); "
+                f"Not allowed to read your progress file {self.path} (permission denied); "
                 f"it was left as it is. Give yourself access (chmod u+rw '{self.path}'), or "
                 "set KUBE_TUTOR_HOME to another folder."
             ) from exc
         except OSError as exc:
             raise ProgressError(
-                f"kube-tutor cannot read your progress file {self.path} ({exc.strerror or exc}); "
+                f"Cannot read your progress file {self.path} ({exc.strerror or exc}); "
                 "it was left as it is."
             ) from exc
         if not header:
@@ -254,7 +260,7 @@ class ProgressStore:
             )
         elif name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
             text = (
-                f"kube-tutor cannot open its progress file {where}: check that you may read "
+                f"Cannot open the progress file {where}: check that you may read "
                 f"and write it and its folder {where.parent}, or set KUBE_TUTOR_HOME."
             )
         elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
@@ -268,7 +274,7 @@ class ProgressStore:
                 "command again: kube-tutor keeps the damaged file aside and starts a new one."
             )
         else:
-            text = f"kube-tutor cannot use its progress file {where}: {exc}."
+            text = f"Cannot use the progress file {where}: {exc}."
         return ProgressError(text)
 
     @contextmanager

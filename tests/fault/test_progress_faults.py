@@ -244,7 +244,11 @@ def test_home_that_cannot_be_a_folder(tmp_path: Path, where: str) -> None:
     blocker = tmp_path / "plain-file"
     blocker.write_text("x", encoding="utf-8")
     home = blocker / "home" if where == "under-a-file" else Path("/proc/kube-tutor-home")
-    for command in (["lesson", "1"], ["progress", "export"], ["lab", "start", LAB, "--backend", "sim"]):
+    for command in (
+        ["lesson", "1"],
+        ["progress", "export"],
+        ["lab", "start", LAB, "--backend", "sim"],
+    ):
         ran = run_cli(command, home, unprivileged=True).no_traceback()
         assert ran.code == 3, ran.err
         last = ran.err.strip().splitlines()[-1]
@@ -307,5 +311,9 @@ def test_a_disk_error_in_a_command_is_one_line(tmp_path: Path) -> None:
     (home / "workspaces").mkdir(parents=True)
     (home / "workspaces" / LAB).write_text("in the way", encoding="utf-8")
     ran = run_cli(["lab", "start", LAB, "--backend", "sim"], home).no_traceback()
-    assert ran.code in (1, 3) and ran.err.startswith("kube-tutor: ") or "Nothing was applied" in ran.err
+    assert (
+        ran.code in (1, 3)
+        and ran.err.startswith("kube-tutor: ")
+        or "Nothing was applied" in ran.err
+    )
     assert os.path.isfile(home / "workspaces" / LAB)

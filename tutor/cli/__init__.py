@@ -12,6 +12,7 @@ a kube-tutor bug with exit code 4 (`KUBE_TUTOR_DEBUG=1` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -120,29 +121,23 @@ def _safe_streams() -> None:
         encoding = str(getattr(stream, "encoding", "") or "").lower().replace("-", "")
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and encoding not in ("utf8", "utf_8"):
-            try:
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change
                 reconfigure(errors="replace")
-            except (ValueError, OSError):  # a stream that cannot change: leave it
-                pass
     if sys.stdin is None:  # started with stdin closed (`<&-`): `input()` then sees EOF
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
 
 
 def _say(message: str) -> None:
     """One line on stderr; if even stderr is gone, stay silent."""
-    try:
+    with contextlib.suppress(OSError, ValueError):
         print(f"kube-tutor: {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
 
 def _drop_stdout() -> None:
     """After stdout failed, send the rest nowhere: Python's own flush at exit would fail
     again and print a traceback-like note."""
-    try:
+    with contextlib.suppress(OSError):
         sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - until exit
-    except OSError:
-        pass
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -173,10 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise  # argparse's usage errors and --help: their own message and code
     except KeyboardInterrupt:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             print("\nInterrupted.", file=sys.stderr)
-        except (OSError, ValueError):
-            pass
         return 130
     except BrokenPipeError:  # e.g. `kube-tutor list lessons | head`
         _drop_stdout()

@@ -129,7 +129,7 @@ class YamlSource:
             if step is None:
                 continue
             node, best = step
-        return self.line_offset + best + 1
+        return self.line_offset + int(best) + 1
 
 
 def _child(node: yaml.Node, part: int | str) -> tuple[yaml.Node, int] | None:

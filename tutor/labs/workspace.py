@@ -158,7 +158,7 @@ def read_manifests(folder: Path, allowed_namespaces: set[str]) -> ReadResult:
             problem = None if found else _object_problem(doc, allowed_namespaces)
             if problem:
                 found.append((line, problem))
-            if found:
+            if found or not isinstance(doc, dict):
                 result.problems.extend(Problem(path, at, message) for at, message in found)
             else:
                 result.objects.append(SourcedObject(doc, path, line, text, index))

@@ -11,6 +11,10 @@ from tests.ui.helpers import PACK, MakeApp
 from tutor.app.app import KubeTutorApp, create_app
 from tutor.content.loader import load_course
 from tutor.progress.store import ProgressStore
+from tutor.quiz import shuffle
+
+QUIZ_SEED = "ui-test-seed"
+"""Every quiz attempt in the UI tests shuffles with this seed, so screens are stable."""
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +24,12 @@ def tutor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KUBE_TUTOR_HOME", str(home))
     monkeypatch.delenv("NO_COLOR", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def fixed_quiz_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New quiz attempts get the known seed instead of a random one."""
+    monkeypatch.setattr(shuffle, "new_seed", lambda: QUIZ_SEED)
 
 
 @pytest.fixture

@@ -26,21 +26,24 @@ from tutor.progress.store import ProgressStore
 Scenario = Callable[[KubeTutorApp, Pilot[None]], Awaitable[None]]
 
 # Keys that answer each question of tests/ui/pack/lessons/01-services/quiz.yaml.
+# `key:X` presses the letter shown (after the attempt's shuffle) for the authored choice X.
 RIGHT = [
-    ["a"],  # single: ClusterIP
-    ["a", "b"],  # multi: selector and targetPort
+    ["key:a"],  # single: ClusterIP
+    ["key:a", "key:b"],  # multi: selector and targetPort
     ["f"],  # truefalse: the statement is false
     ["type:port", "enter"],  # text: submitted by Enter
-    ["d", "d"],  # order: shown as Pod, Client, Service; move Pod to the end
+    ["down", "d"],  # order: the test seed shows Client, Pod, Service; move Pod down one
     ["down"] * 9 + ["end", "backspace", "backspace", "type:8080"],  # yaml: targetPort 8080
 ]
 WRONG = [
-    ["b"],
-    ["a", "c"],
+    ["key:b"],
+    ["key:a", "key:c"],
     ["t"],
     ["type:targetPort", "enter"],
     [],  # order: submit the shuffled order as shown
-    ["down", "down", "down", "end", "type::"],  # yaml: `name: web:` is a syntax error on line 4
+    # yaml: `name: web:` is a syntax error on line 4 (reported, not graded), then undone: the
+    # given manifest, still wrong, is graded.
+    ["down", "down", "down", "end", "type::", "ctrl+s", "check:syntax", "end", "backspace"],
 ]
 
 
@@ -60,6 +63,15 @@ async def keys(pilot: Pilot[None], steps: list[str]) -> None:
     for step in steps:
         if step.startswith("type:"):
             await type_text(pilot, step[5:])
+        elif step == "check:syntax":
+            screen = pilot.app.screen
+            assert not screen.query(GradeView), "a syntax error is not graded"
+            assert "YAML error on line 4" in screen_text(pilot.app)
+            editor = screen.query_one(YamlEditor)
+            assert not editor.read_only and editor.cursor_location[0] == 3
+        elif step.startswith("key:"):
+            choices = pilot.app.screen.query_one(ChoiceList)
+            await press(pilot, choices.labels[step[4:]])
         else:
             await press(pilot, step)
 
@@ -147,6 +159,7 @@ def quiz_scenario(answers: list[list[str]], expect_right: bool) -> Scenario:
             await keys(pilot, steps)
             if question.type != "text":  # text answers are submitted by Enter
                 await press(pilot, "ctrl+s")
+            assert screen.query(GradeView), (question.id, screen_text(app))
             verdict = screen.query_one(GradeView)
             assert verdict.grade.correct is expect_right, question.id
             shown = screen_text(app)
@@ -157,9 +170,7 @@ def quiz_scenario(answers: list[list[str]], expect_right: bool) -> Scenario:
                 if not expect_right:
                     assert "<- wrong" in shown
             if question.type == "yaml" and not expect_right:
-                assert verdict.grade.line == 4
-                await press(pilot, "home")
-                assert "YAML error on line 4" in screen_text(app)
+                assert verdict.grade.line is None and not verdict.grade.retry
             await press(pilot, "n")
         assert types == ["single", "multi", "truefalse", "text", "order", "yaml"]
         text = screen_text(app)
@@ -187,7 +198,7 @@ def test_quiz_every_type_answered_wrong(make_app: MakeApp, store: ProgressStore)
     recorded = {row["question"]: row["answer"] for row in store.attempts("01-services")}
     assert recorded["default-type"] == "b"
     assert recorded["stable-ip"] is True
-    assert recorded["request-path"] == [2, 0, 1]
+    assert recorded["request-path"] == [0, 2, 1]  # the test seed's shuffle, as submitted
 
 
 def test_quiz_says_when_nothing_was_given_and_retake(
@@ -318,8 +329,9 @@ def test_plain_mode_uses_words_and_ascii(make_app: MakeApp) -> None:
         assert "[x] read" in text and "[ ] 6 questions, not started" in text
         for glyph in ("✔", "▼", "╭", "│", "⎈"):
             assert glyph not in text
-        await press(pilot, "down", "down", "enter", "b", "ctrl+s")
+        # The test seed shows LoadBalancer, ClusterIP, NodePort: NodePort is labelled c.
+        await press(pilot, "down", "down", "enter", "c", "ctrl+s")
         text = screen_text(app)
-        assert "[-] Not quite." in text and "(*) b) NodePort  <- wrong" in text
+        assert "[-] Not quite." in text and "(*) c) NodePort  <- wrong" in text
 
     run(make_app(plain=True), scenario)

@@ -16,6 +16,7 @@ from tutor.cli import main
 from tutor.content.loader import load_course
 from tutor.content.models import OrderQuestion
 from tutor.progress.store import ProgressStore
+from tutor.quiz import shuffle
 from tutor.quiz.grading import display_order
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,11 +138,26 @@ def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]
     assert "usage: kube-tutor" in err
 
 
+SEED = "cli-test-seed"
+
+
+@pytest.fixture(autouse=True)
+def fixed_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every CLI quiz attempt in these tests shuffles with one known seed."""
+    monkeypatch.setattr(shuffle, "new_seed", lambda: SEED)
+
+
 def order_answer(question: Any, order: list[int]) -> str:
     """The positions to type (as shown on screen) to put the items in `order`."""
     assert isinstance(question, OrderQuestion)
-    shown = display_order(question)
+    shown = display_order(question, SEED)
     return " ".join(str(shown.index(index) + 1) for index in order)
+
+
+def labels_for(question: Any, keys: str) -> str:
+    """The letters shown in this attempt for the authored choice `keys`."""
+    labels = shuffle.display_labels(shuffle.choice_order(question, SEED))
+    return " ".join(labels[key] for key in keys.split())
 
 
 def quiz_input(right: bool) -> str:
@@ -150,12 +166,30 @@ def quiz_input(right: bool) -> str:
     lesson = course.lesson("01-alpha")
     assert lesson is not None and lesson.quiz is not None
     order = next(q for q in lesson.quiz.questions if q.type == "order")
+    single, multi = lesson.quiz.questions[0], lesson.quiz.questions[1]
     if right:
         manifest = "kind: Service\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: 8080}\n."
-        answers = ["b", "c a", "yes", "  cluster IP ", order_answer(order, [0, 1, 2]), manifest]
+        answers = [
+            labels_for(single, "b"),
+            labels_for(multi, "c a"),
+            "yes",
+            "  cluster IP ",
+            order_answer(order, [0, 1, 2]),
+            manifest,
+        ]
     else:
-        manifest = "kind: Service\nspec:\n  ports: [\n."
-        answers = ["a", "a", "false", "NodePort", order_answer(order, [2, 1, 0]), manifest]
+        # A YAML syntax error first: it is reported and asked again, then a wrong manifest.
+        slip = "kind: Service\nspec:\n  ports: [\n."
+        manifest = "kind: Service\nspec:\n  ports: []\n."
+        answers = [
+            labels_for(single, "a"),
+            labels_for(multi, "a"),
+            "false",
+            "NodePort",
+            order_answer(order, [2, 1, 0]),
+            slip,
+            manifest,
+        ]
     return "\n".join(answers) + "\n"
 
 
@@ -168,7 +202,8 @@ def test_quiz_all_right_grades_records_and_exits_0(
     assert out.count("  RIGHT.") == 6
     assert "Question 6/6 [yaml, medium]" in out and "q-predict" not in out
     assert "Why: Without a type, a Service gets type ClusterIP." in out
-    assert out.rstrip().endswith("Score: 6/6")
+    assert out.rstrip().endswith("Score 100% (6 of 6 fully right). Pass mark 50%: passed.")
+    assert "  a) " in out and "  c) " in out  # choices relabelled by shown position
     store = ProgressStore()
     attempts = store.attempts("01-alpha")
     assert [a["question"] for a in attempts] == [
@@ -180,7 +215,7 @@ def test_quiz_all_right_grades_records_and_exits_0(
         "q-yaml",
     ]
     assert all(a["correct"] for a in attempts)
-    assert attempts[1]["answer"] == ["c", "a"]
+    assert sorted(attempts[1]["answer"]) == ["a", "c"]  # stored as authored keys
     assert store.quiz_summary("01-alpha").correct == 6
     store.close()
 
@@ -197,8 +232,9 @@ def test_quiz_all_wrong_shows_feedback_and_exits_1(
     assert "- Accepted: ClusterIP" in out
     assert "- Right order: client Pod -> Service virtual IP -> backend Pod" in out
     assert "YAML syntax error" in out and "on line 4" in out
+    assert "this try did not count" in out
     assert out.count("  Why: ") == 6
-    assert out.rstrip().endswith("Score: 0/6")
+    assert out.rstrip().endswith("Pass mark 50%: not passed yet.")
     store = ProgressStore()
     assert len(store.attempts("01-alpha")) == 6
     assert store.quiz_summary("01-alpha").correct == 0
@@ -208,7 +244,7 @@ def test_quiz_all_wrong_shows_feedback_and_exits_1(
 def test_quiz_stopped_early_keeps_the_answers_so_far(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("b\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a\n"))
     code, out, _ = run(["quiz", "01-alpha", "--content", str(GOOD)], capsys)
     assert code == 1
     assert "Stopped; answers so far are saved." in out
@@ -222,7 +258,7 @@ def test_quiz_answer_that_is_not_a_choice_is_skipped(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("true\n"))
     code, out, _ = run(["quiz", "02-beta", "--content", str(GOOD)], capsys)
-    assert code == 0 and "Score: 1/1" in out
+    assert code == 0 and "Score 100% (1 of 1 fully right)" in out
     monkeypatch.setattr(sys, "stdin", io.StringIO("z\n"))
     code, out, _ = run(["quiz", "01-alpha", "--content", str(GOOD)], capsys)
     assert "Not graded: pick one of: a, b, c. Skipping." in out
@@ -239,7 +275,7 @@ def test_quiz_as_a_process_reads_stdin(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 1
-    assert "NOT QUITE" in done.stdout and "Score: 0/1" in done.stdout
+    assert "NOT QUITE" in done.stdout and "Score 0% (0 of 1 fully right)" in done.stdout
     assert (tmp_path / "progress.db").is_file()
 
 
@@ -256,9 +292,8 @@ def test_schema_export_writes_three_files(
     quiz = json.loads((tmp_path / "quiz.schema.json").read_text(encoding="utf-8"))
     assert quiz["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert quiz["additionalProperties"] is False
-    assert (
-        quiz["properties"]["pass_mark"]["description"]
-        == "Fraction of questions to get right to pass."
+    assert quiz["properties"]["pass_mark"]["description"].startswith(
+        "The quiz score needed to pass: the mean credit over all questions"
     )
     text = quiz["$defs"]["TextQuestion"]["properties"]
     assert text["prompt"]["description"] == "The question, in Markdown."  # from the base class

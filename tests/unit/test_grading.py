@@ -273,3 +273,21 @@ def test_predict_is_not_graded_offline() -> None:
 def test_normalise() -> None:
     assert normalise("  Cluster \t IP\n") == "cluster ip"
     assert normalise("Straße") == normalise("STRASSE")
+
+
+def test_case_sensitive_text_keeps_case() -> None:
+    """Env var names are case-sensitive (the kubelet sets REDIS_SERVICE_HOST exactly), so a
+    question can say so; whitespace is still forgiven."""
+    question = make(type="text", case_sensitive=True, accept=["REDIS_SERVICE_HOST"])
+    assert grade(question, "  REDIS_SERVICE_HOST ").correct
+    assert not grade(question, "redis_service_host").correct
+    pattern = make(type="text", case_sensitive=True, patterns=[r"(spec\.)?clusterIPs"])
+    assert grade(pattern, "spec.clusterIPs").correct
+    assert not grade(pattern, "clusterips").correct
+
+
+def test_yaml_syntax_error_asks_for_a_retry() -> None:
+    result = grade(YAML, "kind: Service\nspec:\n  ports: [\n")
+    assert result.retry and not result.correct and result.line is not None
+    assert "did not count" in result.feedback[0]
+    assert not grade(YAML, "kind: Service\n").retry  # readable but wrong: graded

@@ -267,3 +267,54 @@ def test_lint_command_on_a_clean_pack_exits_0(capsys: pytest.CaptureFixture[str]
     out, err = capsys.readouterr()
     assert out == ""
     assert "2 lessons, 8 questions, 1 labs: 0 problem(s)" in err
+
+
+def _quiz_pack(tmp_path: Path, answers: list[str]) -> Path:
+    """A one-lesson pack whose single-choice questions have the given answer keys."""
+    folder = tmp_path / "lessons" / "01-skew"
+    folder.mkdir(parents=True)
+    (folder / "lesson.md").write_text(
+        "---\nid: 01-skew\ntitle: Skew\nsummary: A lesson to test answer positions.\n"
+        "objectives: [Be skewed]\nminutes: 1\nkubernetes: '1.37'\n---\n# Skew\n",
+        encoding="utf-8",
+    )
+    questions = "".join(
+        f"  - id: q{n}\n    type: single\n    prompt: Question {n}?\n"
+        f"    choices: {{a: one, b: two, c: three, d: four}}\n    answer: {key}\n"
+        f"    explanation: Because it is so.\n"
+        for n, key in enumerate(answers)
+    )
+    (folder / "quiz.yaml").write_text(f"questions:\n{questions}", encoding="utf-8")
+    return tmp_path
+
+
+def test_skewed_answer_positions_are_reported(tmp_path: Path) -> None:
+    # 3 of 6 answers at choice 1 is 50% > 40%: "always answer a" would score half marks.
+    pack = _quiz_pack(tmp_path, ["a", "a", "a", "b", "c", "d"])
+    report = lint_course(load_course([pack], builtin=False), schemas=False)
+    [problem] = report.problems
+    assert problem.line == 2  # the first question answered at the crowded position
+    assert "choice 1 is the answer to 3 of 6" in problem.message
+    assert "q0, q1, q2" in problem.message
+
+
+def test_balanced_or_small_quizzes_pass_the_position_rule(tmp_path: Path) -> None:
+    balanced = _quiz_pack(tmp_path / "x", ["a", "a", "b", "b", "c", "d"])  # 33% at most
+    assert lint_course(load_course([balanced], builtin=False), schemas=False).ok
+    small = _quiz_pack(tmp_path / "y", ["a", "a", "a", "a"])  # too few to judge
+    assert lint_course(load_course([small], builtin=False), schemas=False).ok
+
+
+def test_the_course_keeps_its_answer_positions_balanced() -> None:
+    """Course-wide, too: no position holds more than 40% of single-choice keys."""
+    from collections import Counter
+
+    from tutor.content.models import SingleQuestion
+
+    course = load_course([])
+    positions = Counter(
+        list(q.choices).index(q.answer)
+        for _, q in course.questions()
+        if isinstance(q, SingleQuestion)
+    )
+    assert max(positions.values()) <= 0.4 * sum(positions.values()), positions

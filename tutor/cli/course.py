@@ -133,9 +133,14 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    """`kube-tutor quiz ID`: ask each question on stdin, grade it and record the answer."""
+    """`kube-tutor quiz ID`: ask each question on stdin, grade it and record the answer.
+
+    Each run is a new attempt with its own seed: choices (relabelled a, b, c by position) and
+    order items are shuffled. The score and verdict are the app's (`tutor.quiz.scoring`)."""
     from tutor.progress.store import ProgressStore
     from tutor.quiz.grading import grade
+    from tutor.quiz.scoring import score_attempt
+    from tutor.quiz.shuffle import new_seed
 
     course = load(args)
     lesson_id = find_lesson_id(course, args.id)
@@ -148,31 +153,52 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     store = ProgressStore()
     if store.notice:
         print(f"kube-tutor: {store.notice}", file=sys.stderr)
+    seed = new_seed()
+    attempt = store.start_quiz_attempt(lesson.id, seed)
     questions = [q for q in lesson.quiz.questions if q.type != "predict"]
-    right = 0
+    credits: dict[str, float] = {}
+    stopped = False
     for number, question in enumerate(questions, 1):
         print(f"\nQuestion {number}/{len(questions)} [{question.type}, {question.difficulty}]")
         print(question.prompt.rstrip())
-        answer = _ask(question)
-        if answer is None:
+        result = None
+        while True:
+            answer = _ask(question, seed)
+            if answer is None:
+                stopped = True
+                break
+            try:
+                result = grade(question, answer)
+            except ValueError as exc:
+                print(f"  Not graded: {exc}. Skipping.")
+                result = None
+                break
+            if not result.retry:
+                break
+            # A YAML syntax error does not use up the question: say where, ask again.
+            for remark in result.feedback:
+                print(f"  - {remark}")
+        if stopped:
             print("\nStopped; answers so far are saved.")
             break
-        try:
-            result = grade(question, answer)
-        except ValueError as exc:
-            print(f"  Not graded: {exc}. Skipping.")
+        if result is None:
             continue
-        store.record_answer(lesson.id, question.id, answer, result.correct, result.score)
-        right += result.correct
+        store.record_answer(
+            lesson.id, question.id, answer, result.correct, result.score, attempt=attempt
+        )
+        credits[question.id] = result.score
         print("  RIGHT." if result.correct else f"  NOT QUITE (score {result.score:.0%}).")
         for remark in result.feedback:
             print(f"  - {remark}")
         print(f"  Why: {result.explanation.strip()}")
-    print(f"\nScore: {right}/{len(questions)}")
-    return 0 if right >= lesson.quiz.pass_mark * len(questions) else 1
+    score = score_attempt((q.id for q in questions), credits, lesson.quiz.pass_mark)
+    if not stopped:
+        store.finish_quiz_attempt(attempt, score.score, score.passed)
+    print(f"\n{score.sentence()}")
+    return 0 if score.passed else 1
 
 
-def _ask(question: Question) -> Any:
+def _ask(question: Question, seed: str | None = None) -> Any:
     """Show how to answer, read one answer from stdin (several lines for YAML)."""
     from tutor.content.models import (
         ChoiceQuestionBase,
@@ -181,20 +207,29 @@ def _ask(question: Question) -> Any:
         TrueFalseQuestion,
         YamlQuestion,
     )
-    from tutor.quiz.grading import display_order
+    from tutor.quiz.shuffle import choice_order, display_labels, display_order
 
     if isinstance(question, ChoiceQuestionBase):
-        for key, text in question.choices.items():
-            print(f"  {key}) {text}")
-        hint = "keys separated by spaces" if isinstance(question, MultiQuestion) else "one key"
+        order = choice_order(question, seed)
+        labels = display_labels(order)
+        for key in order:
+            print(f"  {labels[key]}) {question.choices[key]}")
+        by_label = {label: key for key, label in labels.items()}
+        hint = (
+            "letters separated by spaces" if isinstance(question, MultiQuestion) else "one letter"
+        )
         line = _read_line(f"Answer ({hint}): ")
         if line is None:
             return None
-        return line.split() if isinstance(question, MultiQuestion) else line.strip()
+        # Unknown labels pass through unchanged, so the grader names them.
+        picked = [by_label.get(part, part) for part in line.replace(",", " ").split()]
+        if isinstance(question, MultiQuestion):
+            return picked
+        return picked[0] if len(picked) == 1 else line.strip()
     if isinstance(question, TrueFalseQuestion):
         return _read_line("True or false? ")
     if isinstance(question, OrderQuestion):
-        shown = display_order(question)
+        shown = display_order(question, seed)
         for position, index in enumerate(shown, 1):
             print(f"  {position}) {question.items[index]}")
         line = _read_line("Order (numbers above, first to last): ")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.content.loader import Course, Lab, Lesson, Problem
-from tutor.content.models import YamlQuestion
+from tutor.content.models import SingleQuestion, YamlQuestion
 from tutor.content.yamlsrc import YamlSyntaxError, line_in_document, parse_yaml_documents
 
 KUBERNETES_VERSION = "1.37.0"
@@ -57,6 +57,7 @@ def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
     problems += input_safety(course)
     for lesson in course.lessons:
         problems += _yaml_questions(lesson)
+        problems += quiz_answer_positions(lesson)
     validator = ManifestValidator() if schemas else None
     if validator is not None:
         notes += validator.notes
@@ -147,6 +148,40 @@ def _yaml_questions(lesson: Lesson) -> Iterator[Problem]:
                 yield Problem(
                     lesson.quiz_path, line, f"{question.id}: the given manifest already passes"
                 )
+
+
+MAX_POSITION_SHARE = 0.4
+"""No choice position may hold more than this share of a quiz's single-choice answer keys."""
+MIN_KEYS_FOR_POSITIONS = 5
+"""Below this many single-choice questions a quiz is too small to judge its positions."""
+
+
+def quiz_answer_positions(lesson: Lesson) -> Iterator[Problem]:
+    """A quiz whose single-choice answers sit mostly at one position (as authored, before any
+    shuffle) can be passed by always answering that letter on paper, in an export or in a
+    shuffle-free client: report the position, its share, and the questions to move."""
+    if lesson.quiz is None or lesson.quiz_path is None:
+        return
+    by_position: dict[int, list[str]] = {}
+    for question in lesson.quiz.questions:
+        if isinstance(question, SingleQuestion):
+            position = list(question.choices).index(question.answer)
+            by_position.setdefault(position, []).append(question.id)
+    total = sum(len(ids) for ids in by_position.values())
+    if total < MIN_KEYS_FOR_POSITIONS:
+        return
+    for position, ids in sorted(by_position.items()):
+        share = len(ids) / total
+        if share > MAX_POSITION_SHARE:
+            allowed = int(MAX_POSITION_SHARE * total)
+            yield Problem(
+                lesson.quiz_path,
+                _question_line(lesson.quiz_path, ids[0]),
+                f"answer positions are skewed: choice {position + 1} is the answer to "
+                f"{len(ids)} of {total} single-choice questions ({share:.0%}; at most "
+                f"{MAX_POSITION_SHARE:.0%}, so {allowed}); move the answer of some of "
+                f"{', '.join(ids)} to another position",
+            )
 
 
 def _question_line(path: Path, question_id: str) -> int | None:

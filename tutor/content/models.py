@@ -152,9 +152,12 @@ class TrueFalseQuestion(QuestionBase):
 
 
 class TextQuestion(QuestionBase):
-    """A short free-text answer, compared ignoring case and surrounding/inner whitespace runs."""
+    """A short free-text answer, compared ignoring whitespace runs (and case, unless told)."""
 
     type: Literal["text"]
+    case_sensitive: bool = False
+    """True where Kubernetes itself is case-sensitive (env var names, field names, label keys):
+    `accept` and `patterns` are then compared with case kept."""
     accept: list[str] = Field(default_factory=list)
     """Answers accepted verbatim (after normalising case and whitespace)."""
     patterns: list[str] = Field(default_factory=list)
@@ -258,7 +261,9 @@ class Quiz(Strict):
     title: str = ""
     """Optional heading; defaults to the lesson title."""
     pass_mark: float = Field(default=0.7, ge=0, le=1)
-    """Fraction of questions to get right to pass."""
+    """The quiz score needed to pass: the mean credit over all questions (a question answered
+    fully right counts 1, a partly right multi or order answer its fraction, a skipped one 0).
+    The app, the CLI and the progress export all use this one measure (`tutor.quiz.scoring`)."""
     questions: list[Question] = Field(min_length=1)
     """The questions, in the order they are asked."""
 

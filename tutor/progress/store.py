@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -53,6 +53,21 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (lab_id, check_id, tier)
     );
     """,
+    # 2: quiz attempts, so a quiz reopened resumes (or shows its last result) with the same
+    # seeded order of choices; each answer names the attempt it belongs to.
+    2: """
+    CREATE TABLE quiz_attempts (
+        id INTEGER PRIMARY KEY,
+        lesson_id TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        started REAL NOT NULL,
+        finished REAL,
+        score REAL,
+        passed INTEGER
+    );
+    CREATE INDEX quiz_attempts_by_lesson ON quiz_attempts (lesson_id);
+    ALTER TABLE quiz_answers ADD COLUMN attempt INTEGER REFERENCES quiz_attempts (id)
+    """,
 }
 
 
@@ -61,6 +76,19 @@ def default_path() -> Path:
     from tutor.core.dirs import data_dir
 
     return data_dir() / "progress.db"
+
+
+@dataclass(frozen=True)
+class QuizAttempt:
+    """One attempt at a quiz: its seed, whether it finished, and its answers by question."""
+
+    id: int
+    seed: str
+    finished: bool
+    score: float | None
+    passed: bool | None
+    answers: dict[str, dict[str, Any]]
+    """Question id -> the last recorded `{"answer", "correct", "score"}` in this attempt."""
 
 
 @dataclass(frozen=True)
@@ -327,15 +355,73 @@ class ProgressStore:
     # -- quizzes ----------------------------------------------------------------------
 
     def record_answer(
-        self, lesson_id: str, question_id: str, answer: Any, correct: bool, score: float
+        self,
+        lesson_id: str,
+        question_id: str,
+        answer: Any,
+        correct: bool,
+        score: float,
+        *,
+        attempt: int | None = None,
     ) -> None:
-        """Record one graded answer."""
+        """Record one graded answer (in `attempt`, when the caller keeps attempts)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO quiz_answers (lesson_id, question_id, answer, correct, score, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (lesson_id, question_id, json.dumps(answer), int(correct), score, time.time()),
+                "INSERT INTO quiz_answers "
+                "(lesson_id, question_id, answer, correct, score, at, attempt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    lesson_id,
+                    question_id,
+                    json.dumps(answer),
+                    int(correct),
+                    score,
+                    time.time(),
+                    attempt,
+                ),
             )
+
+    def start_quiz_attempt(self, lesson_id: str, seed: str) -> int:
+        """Open a new attempt at a lesson's quiz; returns its id."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO quiz_attempts (lesson_id, seed, started) VALUES (?, ?, ?)",
+                (lesson_id, seed, time.time()),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def finish_quiz_attempt(self, attempt: int, score: float, passed: bool) -> None:
+        """Close an attempt with its score and verdict (from `tutor.quiz.scoring`)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE quiz_attempts SET finished = ?, score = ?, passed = ? WHERE id = ?",
+                (time.time(), score, int(passed), attempt),
+            )
+
+    def last_quiz_attempt(self, lesson_id: str) -> QuizAttempt | None:
+        """The latest attempt at a lesson's quiz with its answers, or None."""
+        found = self._rows(
+            "SELECT id, seed, finished, score, passed FROM quiz_attempts "
+            "WHERE lesson_id = ? ORDER BY id DESC LIMIT 1",
+            (lesson_id,),
+        )
+        if not found:
+            return None
+        row = found[0]
+        answers: dict[str, dict[str, Any]] = {}
+        for question, answer, correct, score in self._rows(
+            "SELECT question_id, answer, correct, score FROM quiz_answers "
+            "WHERE attempt = ? ORDER BY id",
+            (row[0],),
+        ):
+            answers[question] = {
+                "answer": json.loads(answer),
+                "correct": bool(correct),
+                "score": score,
+            }
+        passed = None if row[4] is None else bool(row[4])
+        return QuizAttempt(row[0], row[1], row[2] is not None, row[3], passed, answers)
 
     def quiz_summary(self, lesson_id: str) -> QuizSummary:
         """How many questions of a lesson were answered, and how many right at least once."""
@@ -396,7 +482,13 @@ class ProgressStore:
         """Everything in the store as plain data (for `kube-tutor progress export`)."""
         out: dict[str, Any] = {"schema": SCHEMA_VERSION}
         try:
-            for table in ("lesson_reads", "quiz_answers", "lab_attempts", "hints_used"):
+            for table in (
+                "lesson_reads",
+                "quiz_attempts",
+                "quiz_answers",
+                "lab_attempts",
+                "hints_used",
+            ):
                 cursor = self._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
                 names = [c[0] for c in cursor.description]
                 out[table] = [dict(zip(names, row, strict=True)) for row in cursor]

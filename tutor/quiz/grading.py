@@ -6,7 +6,6 @@ Every grade carries the question's explanation, so a learner always learns *why*
 from __future__ import annotations
 
 import json
-import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,9 @@ from tutor.content.models import (
 )
 from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml_documents
 from tutor.core.typedpath import MISSING, PathSyntaxError, resolve
+from tutor.quiz.shuffle import display_order
+
+__all__ = ["Answer", "Grade", "check_expectation", "display_order", "grade", "normalise", "same"]
 
 Answer = str | bool | list[str] | list[int]
 """What a learner gives: a choice key, keys, a bool, text, an order (indexes), or YAML text."""
@@ -42,24 +44,16 @@ class Grade:
     """Specific remarks on this answer: per-choice notes, failed field checks, YAML errors."""
     line: int | None = None
     """For YAML answers with a syntax error: the 1-based line of the error."""
+    retry: bool = False
+    """True when the answer could not be read at all (a YAML syntax error): it is not recorded,
+    the attempt is not used up and the learner fixes the slip and submits again."""
 
 
-def normalise(text: str) -> str:
-    """Case-fold and collapse whitespace runs, so `ClusterIP ` equals `clusterip`."""
-    return " ".join(text.split()).casefold()
-
-
-def display_order(question: OrderQuestion, seed: str | None = None) -> list[int]:
-    """A stable shuffled order of the items (indexes into `items`), never the right one."""
-    order = list(range(len(question.items)))
-    rng = random.Random(seed if seed is not None else question.id)
-    for _ in range(8):
-        rng.shuffle(order)
-        if order != sorted(order):
-            break
-    else:  # pragma: no cover - only reachable with one item, which the model forbids
-        order.reverse()
-    return order
+def normalise(text: str, *, case_sensitive: bool = False) -> str:
+    """Collapse whitespace runs and (unless `case_sensitive`) case-fold, so `ClusterIP `
+    equals `clusterip`."""
+    collapsed = " ".join(text.split())
+    return collapsed if case_sensitive else collapsed.casefold()
 
 
 def grade(question: Question, answer: Answer) -> Grade:
@@ -103,7 +97,9 @@ def _grade_multi(question: MultiQuestion, answer: Answer) -> Grade:
     # Partial credit: right picks minus wrong picks, never below zero.
     hits = len(picked & right) - len(picked - right)
     score = 1.0 if correct else max(0.0, hits / len(right))
-    feedback = [question.why[key] for key in question.choices if key in picked and key in question.why]
+    feedback = [
+        question.why[key] for key in question.choices if key in picked and key in question.why
+    ]
     missed = [key for key in question.choices if key in right - picked]
     if missed and not correct:
         feedback.append(f"Also right: {', '.join(missed)}.")
@@ -126,9 +122,13 @@ def _grade_truefalse(question: TrueFalseQuestion, answer: Answer) -> Grade:
 def _grade_text(question: TextQuestion, answer: Answer) -> Grade:
     if not isinstance(answer, str):
         raise ValueError("type your answer as text")
-    given = normalise(answer)
-    correct = any(given == normalise(accepted) for accepted in question.accept) or any(
-        re.fullmatch(pattern, given, flags=re.IGNORECASE) for pattern in question.patterns
+    # Case matters where Kubernetes says it does (env var names, field names): the question
+    # says so with `case_sensitive`, and then neither `accept` nor `patterns` fold case.
+    exact = question.case_sensitive
+    given = normalise(answer, case_sensitive=exact)
+    flags = 0 if exact else re.IGNORECASE
+    correct = any(given == normalise(ok, case_sensitive=exact) for ok in question.accept) or any(
+        re.fullmatch(pattern, given, flags=flags) for pattern in question.patterns
     )
     feedback = [] if correct or not question.accept else [f"Accepted: {question.accept[0]}"]
     return Grade(correct, 1.0 if correct else 0.0, question.explanation, feedback)
@@ -157,7 +157,8 @@ def _grade_yaml(question: YamlQuestion, answer: Answer) -> Grade:
         documents = parse_yaml_documents(answer)
     except YamlSyntaxError as exc:
         where = f" on line {exc.line}" if exc.line else ""
-        return Grade(False, 0.0, question.explanation, [f"{exc.message}{where}."], line=exc.line)
+        remark = f"{exc.message}{where}. Fix it and submit again: this try did not count."
+        return Grade(False, 0.0, question.explanation, [remark], line=exc.line, retry=True)
     if not documents or not isinstance(documents[0][0], dict):
         return Grade(False, 0.0, question.explanation, ["The answer has no YAML mapping in it."])
     manifest = documents[0][0]
@@ -182,7 +183,9 @@ def check_expectation(manifest: Any, expectation: FieldExpectation) -> str | Non
         default = f"`{expectation.path}` is missing"
     elif expectation.one_of is not None:
         ok = any(same(value, option) for option in expectation.one_of)
-        default = f"`{expectation.path}` is {_show(value)}; expected one of {_show(expectation.one_of)}"
+        default = (
+            f"`{expectation.path}` is {_show(value)}; expected one of {_show(expectation.one_of)}"
+        )
     elif expectation.matches is not None:
         ok = re.fullmatch(expectation.matches, _as_text(value)) is not None
         default = f"`{expectation.path}` is {_show(value)}, which does not look right"

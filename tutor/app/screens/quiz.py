@@ -16,6 +16,7 @@ from tutor.app.widgets.grade_view import GradeView
 from tutor.app.widgets.question_view import QuestionView
 from tutor.content.loader import Lesson
 from tutor.progress.store import ProgressStore
+from tutor.quiz.review import given_answer, right_answer
 
 TYPE_NAMES = {
     "single": "one answer",
@@ -28,24 +29,44 @@ TYPE_NAMES = {
 
 
 def score_markdown(run: QuizRun, marks: Glyphs) -> str:
-    """The final score with a line per question."""
-    total = len(run.questions)
-    verdict = "passed" if run.passed else "not passed yet"
+    """The final score with a line per question, then a review of the wrong answers."""
+    result = run.result
     lines = [
-        f"# Quiz finished: {run.right} of {total} right",
-        f"Score {run.score:.0%}. Pass mark {run.pass_mark:.0%}: **{verdict}**.",
+        f"# Quiz finished: {result.right} of {result.total} right",
+        f"**{result.sentence()}**",
     ]
+    if run.resumed:
+        lines.append("This is your last result. Press **r** to take the quiz again.")
     rows = []
     for number, question in enumerate(run.questions, 1):
-        result = run.grades.get(question.id)
-        if result is None:
+        graded = run.grades.get(question.id)
+        if graded is None:
             word = f"{marks.todo} skipped"
-        elif result.correct:
+        elif graded.correct:
             word = f"{marks.right} right"
         else:
-            word = f"{marks.wrong} wrong ({result.score:.0%})"
+            word = f"{marks.wrong} wrong ({graded.score:.0%})"
         rows.append(f"{number}. {word}: {question.prompt.strip().splitlines()[0]}")
     lines.append("\n".join(rows))
+    wrong = run.wrong()
+    if wrong:
+        lines.append("## Review of the answers that were not right")
+        for question, graded in wrong:
+            number = run.questions.index(question) + 1
+            given = (
+                "skipped"
+                if graded is None
+                else given_answer(question, run.answers.get(question.id), run.seed)
+            )
+            entry = [
+                f"**{number}.** {question.prompt.strip().splitlines()[0]}",
+                f"- Your answer: {given}",
+            ]
+            right = right_answer(question, run.seed)
+            if right:
+                entry.append(f"- Right answer: {right}")
+            entry.append(f"- Why: {question.explanation.strip()}")
+            lines.append("\n".join(entry))
     lines.append("Press **r** to take the quiz again, **Esc** to go back.")
     return "\n\n".join(lines) + "\n"
 
@@ -65,6 +86,7 @@ class QuizScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.session = QuizRun.start(lesson, store)
+        """Resumes the last attempt (or shows its result) when there is one."""
         self.plain = plain
         self.blink = blink
         self.grade_shown: GradeView | None = None
@@ -77,6 +99,7 @@ class QuizScreen(Screen[None]):
         return (
             f"Question {run.index + 1} of {len(run.questions)} · {TYPE_NAMES.get(question.type, '')}"
             f" · {question.difficulty} · {run.right} right so far"
+            + (" · resumed" if run.resumed else "")
         )
 
     def compose(self) -> ComposeResult:
@@ -87,7 +110,9 @@ class QuizScreen(Screen[None]):
             if question is None:
                 yield Markdown(score_markdown(self.session, glyphs(self.plain)), id="quiz-score")
             else:
-                yield QuestionView(question, blink=self.blink, id="question")
+                yield QuestionView(
+                    question, seed=self.session.seed, blink=self.blink, id="question"
+                )
                 yield Static("", id="quiz-message", markup=False)
         with Horizontal(id="quiz-actions", classes="actions"):
             if question is None:
@@ -140,10 +165,18 @@ class QuizScreen(Screen[None]):
         except ValueError as exc:
             note.update(f"That answer cannot be graded: {exc}.")
             return
-        note.update("")
         view = self.query_one(QuestionView)
+        if result.retry:
+            # The YAML could not be read: say where, keep the editor open, count nothing.
+            where = f"YAML error on line {result.line}" if result.line else "YAML error"
+            note.update(f"{where}: {'; '.join(result.feedback)}")
+            view.show_grade(result)
+            return
+        note.update("")
         view.show_grade(result)
-        self.grade_shown = GradeView(message.question, result, plain=self.plain)
+        self.grade_shown = GradeView(
+            message.question, result, plain=self.plain, seed=self.session.seed
+        )
         await self.query_one("#quiz-body").mount(self.grade_shown)
         self.query_one("#quiz-status", Static).update(self._status())
         self.query_one("#submit").disabled = True
@@ -165,7 +198,7 @@ class QuizScreen(Screen[None]):
     async def action_retake(self) -> None:
         """Start again from the first question."""
         if self.session.finished:
-            self.session = QuizRun.start(self.session.lesson, self.session.store)
+            self.session = QuizRun.start(self.session.lesson, self.session.store, fresh=True)
             await self.recompose()
             self._focus_start()
             self.refresh_bindings()

@@ -11,6 +11,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tutor.quiz.shuffle import display_labels
+
 MARKERS = {True: {True: "[x]", False: "[ ]"}, False: {True: "(*)", False: "( )"}}
 """Choice markers by (multiple, marked): boxes for multi, round marks for single."""
 
@@ -39,15 +41,30 @@ class ChoiceList(OptionList):
             """The choice list that changed."""
             return self.choice_list
 
-    def __init__(self, choices: dict[str, str], *, multiple: bool, id: str | None = None) -> None:
+    def __init__(
+        self,
+        choices: dict[str, str],
+        *,
+        multiple: bool,
+        order: list[str] | None = None,
+        id: str | None = None,
+    ) -> None:
         self.choices = dict(choices)
         self.multiple = multiple
+        self.order = list(order) if order is not None else list(self.choices)
+        """Keys in the order shown (an attempt's shuffle)."""
+        self.labels = display_labels(self.order)
+        """Key -> the label shown: letter keys are relabelled by position."""
         self.picked: list[str] = []
         self.verdicts: dict[str, str] = {}
-        letters = [key[0] for key in self.choices]
+        letters = [self.labels[key][0] for key in self.order]
         unique = len(set(letters)) == len(letters)
-        self.shortcuts = {key[0]: key for key in self.choices} if unique else {}
+        self.shortcuts = {self.labels[key][0]: key for key in self.order} if unique else {}
         super().__init__(*self._make_options(), id=id)
+
+    def key_for_label(self, label: str) -> str:
+        """The choice key shown with `label` (tests and the CLI speak in labels)."""
+        return next(key for key, shown in self.labels.items() if shown == label)
 
     @property
     def value(self) -> str | list[str] | None:
@@ -60,7 +77,8 @@ class ChoiceList(OptionList):
     def _prompt(self, key: str) -> Content:
         marked = key in self.picked
         box = MARKERS[self.multiple][marked]
-        label = key if len(key) > 1 else f"{key})"
+        shown = self.labels[key]
+        label = shown if len(shown) > 1 else f"{shown})"
         parts: list[str | tuple[str, str]] = [f"{box} {label} "]
         # Inline `code` in a choice shows as code (no Markdown in an option list).
         for number, piece in enumerate(self.choices[key].split("`")):
@@ -72,10 +90,10 @@ class ChoiceList(OptionList):
         return Content.assemble(*parts)
 
     def _make_options(self) -> list[Option]:
-        return [Option(self._prompt(key), id=key) for key in self.choices]
+        return [Option(self._prompt(key), id=key) for key in self.order]
 
     def _redraw(self) -> None:
-        for index, key in enumerate(self.choices):
+        for index, key in enumerate(self.order):
             self.replace_option_prompt_at_index(index, self._prompt(key))
 
     def mark(self, key: str) -> None:
@@ -89,7 +107,7 @@ class ChoiceList(OptionList):
                 self.picked.append(key)
         else:
             self.picked = [key]
-        self.highlighted = list(self.choices).index(key)
+        self.highlighted = self.order.index(key)
         self._redraw()
         self.post_message(self.Changed(self))
 

@@ -14,21 +14,18 @@ from tutor.content.models import (
     YamlQuestion,
 )
 from tutor.quiz.grading import Grade
+from tutor.quiz.review import right_answer
 
 
-def grade_markdown(question: Question, grade: Grade) -> str:
+def grade_markdown(question: Question, grade: Grade, seed: str | None = None) -> str:
     """Remarks, the right answer where it helps, the explanation and a YAML solution."""
     parts: list[str] = []
     if grade.line is not None:
         parts.append(f"**YAML error on line {grade.line}** (the cursor is on that line).")
     parts.extend(f"- {remark}" for remark in grade.feedback)
-    if not grade.correct:
-        if isinstance(question, SingleQuestion):
-            parts.append(
-                f"Right answer: **{question.answer}) {question.choices[question.answer]}**"
-            )
-        elif isinstance(question, TrueFalseQuestion):
-            parts.append(f"Right answer: **{'True' if question.answer else 'False'}**")
+    if not grade.correct and isinstance(question, SingleQuestion | TrueFalseQuestion):
+        # In the labels of this attempt: choices are relabelled by their shuffled position.
+        parts.append(f"Right answer: **{right_answer(question, seed)}**")
     parts.append(f"**Why:** {grade.explanation.strip()}")
     if isinstance(question, YamlQuestion) and not grade.correct:
         parts.append("A manifest that works:\n\n```yaml\n" + question.solution.rstrip() + "\n```")
@@ -38,11 +35,14 @@ def grade_markdown(question: Question, grade: Grade) -> str:
 class GradeView(Vertical):
     """Shows how an answer was graded; the verdict is a word and a symbol, never colour alone."""
 
-    def __init__(self, question: Question, grade: Grade, *, plain: bool = False) -> None:
+    def __init__(
+        self, question: Question, grade: Grade, *, plain: bool = False, seed: str | None = None
+    ) -> None:
         super().__init__(classes="right" if grade.correct else "wrong")
         self.question = question
         self.grade = grade
         self.plain = plain
+        self.seed = seed
 
     def compose(self) -> ComposeResult:
         marks = glyphs(self.plain)
@@ -51,4 +51,4 @@ class GradeView(Vertical):
         else:
             verdict = f"{marks.wrong} Not quite. Score {self.grade.score:.0%}."
         yield Static(verdict, classes="verdict", markup=False)
-        yield Markdown(grade_markdown(self.question, self.grade), classes="remarks")
+        yield Markdown(grade_markdown(self.question, self.grade, self.seed), classes="remarks")

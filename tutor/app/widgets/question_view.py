@@ -19,7 +19,8 @@ from tutor.content.models import (
     TrueFalseQuestion,
     YamlQuestion,
 )
-from tutor.quiz.grading import Answer, Grade, display_order
+from tutor.quiz.grading import Answer, Grade
+from tutor.quiz.shuffle import choice_order, display_order
 
 TRUE_FALSE = {"true": "True", "false": "False"}
 
@@ -44,9 +45,18 @@ class QuestionView(Vertical):
             self.question = question
             self.answer = answer
 
-    def __init__(self, question: Question, *, blink: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self,
+        question: Question,
+        *,
+        seed: str | None = None,
+        blink: bool = True,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.question = question
+        self.seed = seed
+        """The attempt's shuffle seed: choices and order items are shown in its order."""
         self.blink = blink
 
     def compose(self) -> ComposeResult:
@@ -59,11 +69,12 @@ class QuestionView(Vertical):
         question = self.question
         if isinstance(question, SingleQuestion | MultiQuestion):
             multiple = isinstance(question, MultiQuestion)
-            return ChoiceList(question.choices, multiple=multiple, id="answer")
+            order = choice_order(question, self.seed)
+            return ChoiceList(question.choices, multiple=multiple, order=order, id="answer")
         if isinstance(question, TrueFalseQuestion):
             return ChoiceList(TRUE_FALSE, multiple=False, id="answer")
         if isinstance(question, OrderQuestion):
-            return OrderList(question.items, display_order(question), id="answer")
+            return OrderList(question.items, display_order(question, self.seed), id="answer")
         if isinstance(question, YamlQuestion):
             editor = YamlEditor(question.given, id="answer")
             editor.cursor_blink = self.blink
@@ -103,9 +114,17 @@ class QuestionView(Vertical):
         self.submit()
 
     def show_grade(self, grade: Grade) -> None:
-        """Lock the answer and mark it: per choice, per item, or the YAML error line."""
+        """Lock the answer and mark it: per choice, per item, or the YAML error line.
+
+        A YAML answer that could not be read (`grade.retry`) stays editable, with the cursor on
+        the line of the error, so the learner fixes the slip and submits again."""
         widget = self.answer_widget
         question = self.question
+        if grade.retry:
+            if isinstance(widget, YamlEditor) and grade.line is not None:
+                widget.go_to_line(grade.line)
+            widget.focus()
+            return
         if isinstance(widget, ChoiceList):
             if isinstance(question, SingleQuestion):
                 widget.reveal({question.answer})

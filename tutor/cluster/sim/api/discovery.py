@@ -53,6 +53,19 @@ def _hash(resource: ServedResource) -> str:
     return digest.digest()[:8].hex()
 
 
+def _with_names(entry: Obj, resource: ServedResource) -> Obj:
+    """Add the short names and categories a resource has (discovery omits empty lists)."""
+    if resource.short_names:
+        entry["shortNames"] = list(resource.short_names)
+    if resource.categories:
+        entry["categories"] = list(resource.categories)
+    return entry
+
+
+def _verbs(resource: ServedResource) -> list[str]:
+    return list(resource.verbs if resource.writable else ("get", "list", "watch"))
+
+
 def _resources(group: str, version: str) -> list[ServedResource]:
     return [r for r in SERVED if r.group == group and version in r.versions]
 
@@ -91,12 +104,9 @@ def resource_list(group: str, version: str) -> Obj | None:
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": list(r.verbs if r.writable else ("get", "list", "watch")),
+            "verbs": _verbs(r),
         }
-        if r.short_names:
-            entry["shortNames"] = list(r.short_names)
-        if r.categories:
-            entry["categories"] = list(r.categories)
+        _with_names(entry, r)
         entry["storageVersionHash"] = _hash(r)
         listed.append(entry)
         for sub in r.subresources:
@@ -135,12 +145,9 @@ def aggregated(core: bool) -> Obj:
                     "responseKind": {"group": r.group, "version": version, "kind": r.kind},
                     "scope": "Namespaced" if r.namespaced else "Cluster",
                     "singularResource": r.singular,
-                    "verbs": list(r.verbs if r.writable else ("get", "list", "watch")),
+                    "verbs": _verbs(r),
                 }
-                if r.short_names:
-                    entry["shortNames"] = list(r.short_names)
-                if r.categories:
-                    entry["categories"] = list(r.categories)
+                _with_names(entry, r)
                 subs = []
                 for sub in r.subresources:
                     sub_group, sub_version, sub_kind = _SUB_KINDS.get(

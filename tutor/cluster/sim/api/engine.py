@@ -245,7 +245,9 @@ class Engine:
             return deep_copy(obj)
         self.cluster.alloc = trial
         key = (res.kind, "" if not res.namespaced else namespace, meta["name"])
-        if admitted.action == "unchanged" and existing is not None:
+        if existing is not None and (admitted.action == "unchanged" or _same(existing, obj)):
+            # A write that changes nothing (but managedFields' times) is no write: the
+            # resourceVersion stays (fieldmanager's IgnoreManagedFieldsTimestampsTransformer).
             return deep_copy(existing)
         store.put(obj)
         if workspace_apply:
@@ -301,10 +303,7 @@ class Engine:
         existing = self.cluster.store.get(res.kind, namespace, name)
         meta = body.get("metadata") or {}
         if meta.get("name") not in (None, name):
-            raise errors.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the "
-                f"URL ({name})"
-            )
+            raise errors.name_mismatch(meta.get("name"), name)
         if existing is None:
             raise errors.not_found(res.plural, name, res.group)
         wanted_rv = meta.get("resourceVersion")
@@ -489,6 +488,21 @@ class Engine:
                     raise
             deleted.append(item)
         return deleted
+
+
+def _comparable(obj: Obj) -> Obj:
+    meta = dict(obj.get("metadata") or {})
+    for key in ("resourceVersion", "generation", "uid", "creationTimestamp"):
+        meta.pop(key, None)
+    meta["managedFields"] = [
+        {k: v for k, v in entry.items() if k != "time"} for entry in meta.get("managedFields") or []
+    ]
+    return {**obj, "metadata": meta}
+
+
+def _same(existing: Obj, new: Obj) -> bool:
+    """True when `new` would store nothing different from `existing`."""
+    return _comparable(existing) == _comparable(new)
 
 
 def _success(res: ServedResource, obj: Obj) -> Obj:

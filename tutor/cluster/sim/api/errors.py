@@ -62,37 +62,44 @@ class ApiError(Exception):
         return body
 
 
-def not_found(plural: str, name: str, group: str = "") -> ApiError:
-    """404 for one object."""
+def details(plural: str, name: str, group: str = "", **extra: Any) -> Obj:
+    """`Status.details` for one object: name, group (when not core) and kind (the plural)."""
+    return {"name": name, **({"group": group} if group else {}), "kind": plural, **extra}
+
+
+def _about(code: int, reason: str, text: str, plural: str, name: str, group: str) -> ApiError:
     resource = f"{plural}.{group}" if group else plural
     return ApiError(
-        404,
-        "NotFound",
-        f'{resource} "{name}" not found',
-        details={"name": name, **({"group": group} if group else {}), "kind": plural},
+        code,
+        reason,
+        text.format(resource=resource, name=name),
+        details=details(plural, name, group),
     )
+
+
+def not_found(plural: str, name: str, group: str = "") -> ApiError:
+    """404 for one object."""
+    return _about(404, "NotFound", '{resource} "{name}" not found', plural, name, group)
 
 
 def already_exists(plural: str, name: str, group: str = "") -> ApiError:
     """409 AlreadyExists on create."""
-    resource = f"{plural}.{group}" if group else plural
-    return ApiError(
-        409,
-        "AlreadyExists",
-        f'{resource} "{name}" already exists',
-        details={"name": name, **({"group": group} if group else {}), "kind": plural},
-    )
+    return _about(409, "AlreadyExists", '{resource} "{name}" already exists', plural, name, group)
 
 
 def conflict(plural: str, name: str, group: str = "") -> ApiError:
     """409 Conflict on a stale resourceVersion."""
-    resource = f"{plural}.{group}" if group else plural
-    return ApiError(
-        409,
-        "Conflict",
-        f'Operation cannot be fulfilled on {resource} "{name}": the object has been '
-        "modified; please apply your changes to the latest version and try again",
-        details={"name": name, **({"group": group} if group else {}), "kind": plural},
+    text = (
+        'Operation cannot be fulfilled on {resource} "{name}": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+    )
+    return _about(409, "Conflict", text, plural, name, group)
+
+
+def name_mismatch(body_name: object, name: str) -> ApiError:
+    """400 when the object's name is not the one on the URL."""
+    return bad_request(
+        f"the name of the object ({body_name}) does not match the name on the URL ({name})"
     )
 
 
@@ -128,22 +135,12 @@ def from_cluster_error(
             422,
             "Invalid",
             text,
-            details={
-                "name": name,
-                **({"group": group} if group else {}),
-                "kind": kind,
-                "causes": causes,
-            },
+            details=details(kind, name, group, causes=causes),
         )
     if isinstance(error, NotFoundError):
         return ApiError(404, "NotFound", error.message)
     if isinstance(error, ConflictError):
-        return ApiError(
-            409,
-            "Conflict",
-            error.message,
-            details={"name": name, **({"group": group} if group else {}), "kind": plural},
-        )
+        return ApiError(409, "Conflict", error.message, details=details(plural, name, group))
     if isinstance(error, ForbiddenError):
         return ApiError(403, "Forbidden", error.message)
     return ApiError(500, "InternalError", error.message)

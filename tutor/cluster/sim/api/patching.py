@@ -103,10 +103,7 @@ def server_side_apply(
     applied before as a whole; other managers' configurations are merged by field ownership."""
     meta = body.get("metadata") or {}
     if meta.get("name") not in (None, name):
-        raise errors.bad_request(
-            f"the name of the object ({meta.get('name')}) does not match the name on the URL "
-            f"({name})"
-        )
+        raise errors.name_mismatch(meta.get("name"), name)
     body = deep_copy(body)
     body.setdefault("metadata", {})["name"] = name
     if res.namespaced:
@@ -120,12 +117,7 @@ def server_side_apply(
             409,
             "Conflict",
             conflict.message(),
-            details={
-                "name": name,
-                **({"group": res.group} if res.group else {}),
-                "kind": res.plural,
-                "causes": conflict.causes(),
-            },
+            details=errors.details(res.plural, name, res.group, causes=conflict.causes()),
         ) from conflict
 
 

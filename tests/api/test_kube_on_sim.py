@@ -1,0 +1,111 @@
+"""`KubeCluster` (the official client, the one client path) against the simulator's API
+server: the same calls kube-tutor makes on kind, answered as a real API server answers them."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SimApi
+from tutor.cli import main
+from tutor.cluster.base import ConflictError, InvalidObjectError, NotFoundError
+from tutor.cluster.kube import KubeCluster
+from tutor.cluster.sim.api.control import ServerInfo, sim_target
+
+
+@pytest.fixture
+def kube(sim_api: SimApi) -> KubeCluster:
+    """A KubeCluster for the session's simulator server."""
+    port = int(sim_api.url.rsplit(":", 1)[1])
+    return KubeCluster(sim_target(ServerInfo(0, port, sim_api.kubeconfig)))
+
+
+@pytest.fixture
+def ns(kube: KubeCluster) -> str:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kube.ensure_namespace(name, {})
+    return name
+
+
+def _svc(name: str, **spec: object) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80}], **spec},
+    }
+
+
+def test_apply_reports_created_unchanged_configured(kube: KubeCluster, ns: str) -> None:
+    assert [r.action for r in kube.apply([_svc("web")], ns)] == ["created"]
+    assert [r.action for r in kube.apply([_svc("web")], ns)] == ["unchanged"]
+    changed = _svc("web", sessionAffinity="ClientIP")
+    assert [r.action for r in kube.apply([changed], ns)] == ["configured"]
+    live = kube.get("Service", "web", ns)
+    assert live is not None and live["spec"]["sessionAffinity"] == "ClientIP"
+    assert live["spec"]["clusterIP"].startswith("10.96.")
+
+
+def test_invalid_object_is_a_422_with_field_paths_and_nothing_applied(
+    kube: KubeCluster, ns: str
+) -> None:
+    good = _svc("good")
+    bad = _svc("bad", type="NodePort", ports=[{"port": 80, "nodePort": 80}])
+    with pytest.raises(InvalidObjectError) as raised:
+        kube.apply([good, bad], ns)
+    assert any(p.path == "spec.ports[0].nodePort" for p in raised.value.problems)
+    assert kube.get("Service", "good", ns) is None  # the dry run found it: nothing applied
+
+
+def test_taken_node_port_is_a_conflict(kube: KubeCluster, ns: str) -> None:
+    kube.apply([_svc("one", type="NodePort", ports=[{"port": 80, "nodePort": 30555}])], ns)
+    with pytest.raises((ConflictError, InvalidObjectError)) as raised:
+        kube.apply([_svc("two", type="NodePort", ports=[{"port": 80, "nodePort": 30555}])], ns)
+    assert "30555" in str(raised.value)
+
+
+def test_unknown_kind_and_missing_objects(kube: KubeCluster, ns: str) -> None:
+    assert kube.get("Service", "nothing", ns) is None
+    assert kube.delete("Service", "nothing", ns) is False
+    with pytest.raises(NotFoundError):
+        kube.apply([{"apiVersion": "v1", "kind": "Teapot", "metadata": {"name": "x"}}], ns)
+
+
+def test_delete_namespace_waits_through_terminating(kube: KubeCluster) -> None:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kube.ensure_namespace(name, {})
+    kube.apply([_svc("web")], name)
+    began = time.monotonic()
+    kube.delete_namespace(name)
+    assert kube.get("Namespace", name) is None
+    assert kube.get("Service", "web", name) is None
+    assert time.monotonic() - began < 10
+
+
+def test_wait_for_change_wakes_on_a_watch_event(kube: KubeCluster, ns: str) -> None:
+    timer = threading.Timer(0.5, lambda: kube.apply([_svc("late")], ns))
+    timer.start()
+    began = time.monotonic()
+    try:
+        assert kube.wait_for_change(ns, 10.0) is True
+    finally:
+        timer.join()
+    assert time.monotonic() - began < 5
+
+
+def test_probe_goes_through_the_simulators_data_plane(kube: KubeCluster, ns: str) -> None:
+    from tutor.cluster.base import ProbeRequest
+
+    result = kube.probe(ProbeRequest("dns", "kubernetes.default", ns))
+    assert result.ok_count == 1
+    assert result.attempts[0].records == ("10.96.0.1",)
+
+
+def test_lint_prove_through_the_api_server(sim_daemon: Path) -> None:
+    """`lint --prove` on the product path (the server process, not an in-process model)."""
+    labs = ["--lab", "02-selector-mismatch", "--lab", "16-gateway-cross-namespace"]
+    assert main(["lint", "--prove", *labs]) == 0

@@ -82,7 +82,7 @@ def test_manifest_syntax_and_encoding_errors_without_schemas(report: LintReport)
     assert [line for line, _ in broken] == [3]
     assert broken[0][1].startswith("YAML syntax error: mapping values are not allowed")
     assert found(report, "labs/01-unlinked-lab/start/latin1.yaml") == [
-        (4, "not UTF-8 text; save the file as UTF-8")
+        (4, "byte 0xe9 is not UTF-8 text; save the file as UTF-8")
     ]
 
 

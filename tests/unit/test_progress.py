@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.progress.store import SCHEMA_VERSION, ProgressStore, default_path
+from tutor.progress.store import SCHEMA_VERSION, ProgressError, ProgressStore, default_path
 
 
 @pytest.fixture
@@ -230,7 +230,7 @@ def test_a_busy_file_is_not_mistaken_for_a_corrupt_one(
     monkeypatch.setattr(
         sqlite3, "connect", lambda *a, **kw: real_connect(*a, **{**kw, "timeout": 0.05})
     )
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
+    with pytest.raises(ProgressError, match="stayed locked by another program"):
         ProgressStore(db_path)
     other.execute("ROLLBACK")
     other.close()

@@ -50,9 +50,11 @@ def load(args: argparse.Namespace, *, quiet: bool = False) -> Course:
 
 def find_lesson_id(course: Course, wanted: str) -> str | None:
     """Resolve `3`, `03` or `03-dns` to a lesson id."""
+    from tutor.cli import number_matches
+
     for lesson in course.lessons:
         number = lesson.id.split("-", 1)[0]
-        if wanted in (lesson.id, number) or (wanted.isdigit() and int(wanted) == int(number)):
+        if wanted in (lesson.id, number) or number_matches(wanted, number):
             return lesson.id
     return None
 

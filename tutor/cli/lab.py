@@ -48,6 +48,7 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
 
 def open_session(args: argparse.Namespace) -> LabSession | None:
     """Find the lab and open a session on the chosen backend; print why not on failure."""
+    from tutor.cli import number_matches
     from tutor.cli.course import load
     from tutor.cluster.base import ClusterError
     from tutor.labs.backends import open_backend
@@ -58,8 +59,7 @@ def open_session(args: argparse.Namespace) -> LabSession | None:
     matches = [
         lab
         for lab in course.labs
-        if args.id in (lab.id, lab.id.split("-", 1)[0])
-        or (args.id.isdigit() and lab.id[:2].isdigit() and int(args.id) == int(lab.id[:2]))
+        if args.id in (lab.id, lab.id.split("-", 1)[0]) or number_matches(args.id, lab.id[:2])
     ]
     exact = [lab for lab in matches if lab.id == args.id]
     if len(matches) > 1 and not exact:

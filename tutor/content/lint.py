@@ -54,6 +54,7 @@ def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
     notes: list[str] = []
     problems = list(course.problems)
     problems += _links(course)
+    problems += input_safety(course)
     for lesson in course.lessons:
         problems += _yaml_questions(lesson)
         problems += quiz_answer_positions(lesson)
@@ -131,6 +132,8 @@ def _yaml_questions(lesson: Lesson) -> Iterator[Problem]:
         if not isinstance(question, YamlQuestion):
             continue
         line = _question_line(lesson.quiz_path, question.id)
+        if _bad_expect_patterns(question):
+            continue  # `input_safety` reports the pattern at its line; grading would raise
         result = grade(question, question.solution)
         if not result.correct:
             detail = "; ".join(result.feedback)
@@ -182,11 +185,33 @@ def quiz_answer_positions(lesson: Lesson) -> Iterator[Problem]:
 
 
 def _question_line(path: Path, question_id: str) -> int | None:
-    pattern = re.compile(rf"^\s*-?\s*id:\s*['\"]?{re.escape(question_id)}['\"]?\s*$")
+    return _question_lines(path).get(question_id)
+
+
+_ID_LINE = re.compile(r"^\s*-?\s*id:\s*['\"]?([^'\"\s]+)['\"]?\s*$")
+
+
+def _question_lines(path: Path) -> dict[str, int]:
+    """Question id -> its line, for every question of a quiz file, from one read.
+
+    Looking each id up by reading the file again made lint quadratic: a quiz with 2,000
+    questions took minutes. Cached by the file's size and modification time.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return {}
+    return _question_lines_cached(path, info.st_mtime_ns, info.st_size)
+
+
+@cache
+def _question_lines_cached(path: Path, mtime_ns: int, size: int) -> dict[str, int]:
+    found: dict[str, int] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if pattern.match(line):
-            return number
-    return None
+        match = _ID_LINE.match(line)
+        if match:
+            found.setdefault(match.group(1), number)
+    return found
 
 
 # -- manifests ----------------------------------------------------------------------------
@@ -231,13 +256,9 @@ def _lab_manifests(lab: Lab, problems: list[Problem]) -> Iterator[tuple[Path, in
         for path in sorted(folder.glob("*.y*ml")):
             if path.name == "wrong.yaml":
                 continue  # the wrong fix's description, not a manifest
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                line = exc.object[: exc.start].count(b"\n") + 1
-                problems.append(Problem(path, line, "not UTF-8 text; save the file as UTF-8"))
-                continue
-            yield from _documents(path, text, 1, problems)
+            text = _read_lab_file(lab, path, problems)
+            if text is not None:
+                yield from _documents(path, text, 1, problems)
 
 
 def _wrong_fix_folders(lab: Lab) -> list[Path]:
@@ -402,3 +423,111 @@ def gateway_schema(folder: Path, kind: str, version: str) -> dict[str, Any] | No
                 schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]
                 return schema
     return None
+
+
+# -- input safety: links out of the pack, special files, bad patterns, lab namespaces ------
+
+_RESERVED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _read_lab_file(lab: Lab, path: Path, problems: list[Problem]) -> str | None:
+    """A manifest of a lab's start/ or solution/, or None with the problem recorded (a link
+    out of the pack, a FIFO, a file too big, bytes that are not UTF-8)."""
+    from tutor.content.loader import read_pack_file
+    from tutor.content.yamlsrc import SourceError
+
+    try:
+        return read_pack_file(path, lab.folder.parents[1])
+    except SourceError as exc:
+        problems.append(Problem(path, exc.line, exc.message))
+        return None
+
+
+def _bad_expect_patterns(question: YamlQuestion) -> list[tuple[int, str]]:
+    """(expectation index, message) for every `matches` that is not a valid regex."""
+    found = []
+    for index, expectation in enumerate(question.expect):
+        if expectation.matches is not None:
+            try:
+                re.compile(expectation.matches)
+            except re.error as exc:
+                found.append((index, f"{expectation.matches!r} is not a valid regex: {exc}"))
+    return found
+
+
+def _pattern_params(
+    value: Any, loc: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Regex-valued parameters (`matches`, `body_matches`) anywhere in check parameters."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("matches", "body_matches") and isinstance(item, str):
+                yield (*loc, key), item
+            else:
+                yield from _pattern_params(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _pattern_params(item, (*loc, index))
+
+
+def _line_in_file(path: Path, loc: tuple[str | int, ...]) -> int | None:
+    from tutor.content.yamlsrc import YamlSyntaxError, parse_yaml
+
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8")).line_of(loc)
+    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+        return None
+
+
+def input_safety(course: Course) -> Iterator[Problem]:
+    """Problems that would crash or mislead later steps: invalid regexes in quiz and check
+    content, lab namespaces that are not DNS labels or are the cluster's own, and objects in
+    start/ or solution/ that the workspace reader would refuse (cluster-scoped, foreign
+    namespace, wrong types)."""
+    for lesson in course.lessons:
+        if lesson.quiz is None or lesson.quiz_path is None:
+            continue
+        for q_index, question in enumerate(lesson.quiz.questions):
+            if isinstance(question, YamlQuestion):
+                for e_index, message in _bad_expect_patterns(question):
+                    loc = ("questions", q_index, "expect", e_index, "matches")
+                    line = _line_in_file(lesson.quiz_path, loc)
+                    yield Problem(lesson.quiz_path, line, f"{question.id}: {message}")
+    for lab in course.labs:
+        yield from _lab_input_safety(lab)
+
+
+def _lab_input_safety(lab: Lab) -> Iterator[Problem]:
+    for c_index, check in enumerate(lab.spec.checks):
+        for loc, pattern in _pattern_params(check.params, ("checks", c_index)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                line = _line_in_file(lab.path, loc)
+                yield Problem(
+                    lab.path, line, f"check {check.id}: {pattern!r} is not a valid regex: {exc}"
+                )
+    bad_namespace = False
+    for n_index, namespace in enumerate(lab.spec.namespaces):
+        reason = None
+        if not _DNS_LABEL.fullmatch(namespace) or len(namespace) > 63:
+            reason = "is not a namespace name (lower-case letters, digits and -, up to 63)"
+        elif namespace in _RESERVED_NAMESPACES or namespace.startswith("kube-"):
+            reason = "belongs to the cluster itself; a lab must use namespaces of its own"
+        if reason is not None:
+            bad_namespace = True
+            line = _line_in_file(lab.path, ("namespaces", n_index))
+            yield Problem(lab.path, line, f"lab namespace {namespace!r} {reason}")
+    if bad_namespace:
+        return
+    from tutor.labs.session import lab_namespaces
+    from tutor.labs.workspace import read_manifests
+
+    main, mapping = lab_namespaces(lab)
+    allowed = {main, *mapping}
+    for folder in (lab.start_dir, lab.solution_dir):
+        if folder.is_dir():
+            for problem in read_manifests(folder, allowed).problems:
+                if "no manifests to apply" not in problem.message:
+                    yield problem

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tutor.content.models import QUESTION_TYPES, LabSpec, LessonMeta, Question, Quiz
-from tutor.content.yamlsrc import YamlSource, YamlSyntaxError, parse_yaml
+from tutor.content.yamlsrc import SourceError, YamlSource, YamlSyntaxError, parse_yaml, read_source
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -164,7 +164,7 @@ def _item_folders(parent: Path, course: Course, what: str) -> list[Path]:
 def _load_lessons(parent: Path, course: Course) -> None:
     for folder in _item_folders(parent, course, "lesson"):
         path = folder / "lesson.md"
-        if not path.is_file():
+        if not os.path.lexists(path):  # a FIFO or a link is there: `_read` says what is wrong
             course.problems.append(Problem(folder, None, "lesson folder has no lesson.md"))
             continue
         lesson = _load_lesson(path, course.problems)
@@ -175,7 +175,7 @@ def _load_lessons(parent: Path, course: Course) -> None:
             course.problems.append(Problem(path, line, f"lesson id {lesson.id!r} is used twice"))
             continue
         quiz_path = folder / "quiz.yaml"
-        if quiz_path.is_file():
+        if os.path.lexists(quiz_path):
             lesson.quiz_path = quiz_path
             lesson.quiz = _load_model(quiz_path, Quiz, course.problems)
         course.lessons.append(lesson)
@@ -211,7 +211,7 @@ def _load_lesson(path: Path, problems: list[Problem]) -> Lesson | None:
 def _load_labs(parent: Path, course: Course) -> None:
     for folder in _item_folders(parent, course, "lab"):
         path = folder / "lab.yaml"
-        if not path.is_file():
+        if not os.path.lexists(path):
             course.problems.append(Problem(folder, None, "lab folder has no lab.yaml"))
             continue
         spec = _load_model(path, LabSpec, course.problems)
@@ -228,17 +228,32 @@ def _load_labs(parent: Path, course: Course) -> None:
         course.labs.append(Lab(spec=spec, path=path))
 
 
-def _read(path: Path, problems: list[Problem]) -> str | None:
+def leaves_pack(path: Path, root: Path) -> bool:
+    """True when `path` (after following every link) is not inside the pack `root`.
+
+    A pack's file linked to `/etc/passwd` would otherwise be read, and its lines printed in
+    lint messages; links inside the pack are fine.
+    """
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        byte = exc.object[exc.start]
-        message = f"byte 0x{byte:02x} is not UTF-8 text; save the file as UTF-8"
-        problems.append(Problem(path, line, message))
-        return None
-    except OSError as exc:
-        problems.append(Problem(path, None, f"cannot read file: {exc}"))
+        return not path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return True
+
+
+def read_pack_file(path: Path, root: Path) -> str:
+    """The text of a file of the pack at `root`; `SourceError` for a link out of the pack,
+    a special file, a file too big, or bytes that are not UTF-8 (at their line)."""
+    if leaves_pack(path, root):
+        raise SourceError("is a link to a file outside the course pack; kube-tutor does not follow it")
+    return read_source(path)
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    # Every file the loader reads is `ROOT/lessons|labs/<id>/<file>`.
+    try:
+        return read_pack_file(path, path.parents[2])
+    except SourceError as exc:
+        problems.append(Problem(path, exc.line, exc.message))
         return None
 
 

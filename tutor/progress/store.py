@@ -2,7 +2,8 @@
 
 Every write is one transaction, so an interrupted write leaves the last committed state.
 A file that is corrupt, or written by a newer kube-tutor, is moved aside (never overwritten)
-and a fresh store starts, with a message saying where the old file went.
+and a fresh store starts, with a message saying where the old file went. A file that cannot
+be read or written (permissions, a full disk) is left alone: `ProgressError` says what to do.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, ClassVar
 
 SCHEMA_VERSION = 2
 
@@ -98,95 +99,242 @@ class QuizSummary:
     correct: int
 
 
+class ProgressError(Exception):
+    """The progress file cannot be used; the message says why and what to do.
+
+    Raised for what the learner's machine is doing (permissions, a full disk, a folder that
+    is a file), never for a damaged file: that one is kept aside and a fresh store starts.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+"""The only SQLite errors that mean the file's bytes are bad (and it may be moved aside)."""
+_BUSY_SECONDS = 30.0
+
+
 class ProgressStore:
     """A small, transactional store of the learner's progress."""
+
+    announce: ClassVar[Callable[[str], None] | None] = None
+    """Set by the command line: says a damaged file was kept aside at once (on stderr)
+    instead of leaving `notice` for a UI to show."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self.notice: str | None = None
         """Set when the old file had to be moved aside; the UI shows it once."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = self._open()
+        self.kept: Path | None = None
+        """Where a damaged (or newer) progress file was kept, when that happened."""
+        self._make_folder(self.path.parent)
+        with _OpenLock(self.path):
+            self._db = self._open()
 
     # -- opening and migrations -------------------------------------------------------
+
+    @staticmethod
+    def _make_folder(folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            blocking = next((p for p in (folder, *folder.parents) if p.is_file()), folder)
+            raise ProgressError(
+                f"Cannot keep your progress in {folder}: {blocking} is a file, not a "
+                "folder. Set KUBE_TUTOR_HOME to a folder (or unset it)."
+            ) from exc
+        except OSError as exc:
+            raise ProgressError(
+                f"Cannot create the folder {folder} for your progress "
+                f"({exc.strerror or exc}). Set KUBE_TUTOR_HOME to a folder you can write."
+            ) from exc
 
     def _open(self) -> sqlite3.Connection:
         problem = self._problem_with_existing_file()
         if problem is not None:
-            kept = self._keep_aside()
-            self.notice = (
-                f"Your progress file {problem}; it was kept as {kept} and a new one started."
+            self.kept = self._keep_aside(problem)
+            message = (
+                f"Your progress file {problem}; it was kept as {self.kept} and a new one "
+                "started. Your earlier progress is in that file: keep it to recover it later, "
+                "or delete it."
             )
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate(db)
+            if ProgressStore.announce is not None:
+                ProgressStore.announce(message)
+            else:
+                self.notice = message
+        try:
+            db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_SECONDS
+            )
+        except sqlite3.Error as exc:
+            raise self.trouble(exc) from exc
+        try:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if not str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"):
+                    raise
+                # A read-only file can still be read (`progress export`); a write then
+                # says what to do (see `trouble`).
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(db)
+        except sqlite3.Error as exc:
+            db.close()
+            raise self.trouble(exc) from exc
         return db
 
     def _problem_with_existing_file(self) -> str | None:
-        if not self.path.exists():
-            return None
+        """Why the existing file is not a usable store (None when it is, or is absent).
+
+        Only bytes that are not a kube-tutor database count: a file that cannot be read
+        (permissions, I/O) raises `ProgressError` and stays where it is.
+        """
         try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            with open(self.path, "rb") as handle:
+                header = handle.read(len(_SQLITE_HEADER))
+        except FileNotFoundError:
+            return None
+        except PermissionError as exc:
+            raise ProgressError(
+                f"Not allowed to read your progress file {self.path} (permission denied); "
+                f"it was left as it is. Give yourself access (chmod u+rw '{self.path}'), or "
+                "set KUBE_TUTOR_HOME to another folder."
+            ) from exc
+        except OSError as exc:
+            raise ProgressError(
+                f"Cannot read your progress file {self.path} ({exc.strerror or exc}); "
+                "it was left as it is."
+            ) from exc
+        if not header:
+            return None  # empty: SQLite's own new file (or one being created right now)
+        if header != _SQLITE_HEADER:
+            return "is not a database kube-tutor can read"
+        try:
+            db = sqlite3.connect(
+                self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=_BUSY_SECONDS
+            )
             try:
                 if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     return "is damaged"
                 version = db.execute("PRAGMA user_version").fetchone()[0]
             finally:
                 db.close()
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorname in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
-                raise  # in use by another kube-tutor: a busy file is not a broken one
-            return "is not a database kube-tutor can read"
-        except sqlite3.DatabaseError:
-            return "is not a database kube-tutor can read"
+        except sqlite3.DatabaseError as exc:
+            if str(getattr(exc, "sqlite_errorname", "")).startswith(_DAMAGE):
+                return "is damaged" if "malformed" in str(exc) else "is not a database kube-tutor can read"
+            raise self.trouble(exc) from exc
         if version > SCHEMA_VERSION:
             return f"was written by a newer kube-tutor (schema {version}, this one knows {SCHEMA_VERSION})"
         return None
 
-    def _keep_aside(self) -> Path:
+    def _keep_aside(self, problem: str) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = self.path.with_name(f"{self.path.name}.kept-{stamp}")
         n = 1
         while target.exists():
             n += 1
             target = self.path.with_name(f"{self.path.name}.kept-{stamp}-{n}")
-        self.path.rename(target)
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                side.rename(target.with_name(target.name + suffix))
+        try:
+            self.path.rename(target)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    side.rename(target.with_name(target.name + suffix))
+        except OSError as exc:
+            raise ProgressError(
+                f"Your progress file {self.path} {problem}, and it cannot be moved aside "
+                f"({exc.strerror or exc}). Move or delete it yourself, or make its folder "
+                "writable, then run kube-tutor again."
+            ) from exc
         return target
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            db.execute("BEGIN IMMEDIATE")
-            try:
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # the usual case: no write lock taken just to open
+        # The version is read again under the write lock: another process opening the same
+        # new file may have migrated it between our first look and now.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[target].split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {target}")
-                db.execute("COMMIT")
-            except BaseException:
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
                 db.execute("ROLLBACK")
-                raise
+            raise
+
+    def trouble(self, exc: sqlite3.Error) -> ProgressError:
+        """A `ProgressError` saying in words what an SQLite error means for the learner."""
+        name = str(getattr(exc, "sqlite_errorname", ""))
+        where = self.path
+        if name.startswith("SQLITE_FULL") or "disk is full" in str(exc):
+            text = (
+                f"There is no space left to save your progress in {where}. Free some disk "
+                "space and run the command again; what was saved before is intact."
+            )
+        elif name.startswith("SQLITE_READONLY"):
+            text = (
+                f"Your progress file {where} or its folder is read-only, so progress cannot "
+                f"be saved. Make both writable (chmod u+w '{where}' '{where.parent}'), or set "
+                "KUBE_TUTOR_HOME to a folder you can write."
+            )
+        elif name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+            text = (
+                f"Cannot open the progress file {where}: check that you may read "
+                f"and write it and its folder {where.parent}, or set KUBE_TUTOR_HOME."
+            )
+        elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            text = (
+                f"Your progress file {where} stayed locked by another program for "
+                f"{_BUSY_SECONDS:.0f} s. Close other kube-tutor windows and try again."
+            )
+        elif name.startswith(_DAMAGE):
+            text = (
+                f"Your progress file {where} became damaged while in use ({exc}). Run the "
+                "command again: kube-tutor keeps the damaged file aside and starts a new one."
+            )
+        else:
+            text = f"Cannot use the progress file {where}: {exc}."
+        return ProgressError(text)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside commits together or not at all."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One atomic write: everything inside commits together or not at all.
+
+        SQLite errors become `ProgressError` (a full disk, a read-only file); the rollback
+        leaves the last committed state.
+        """
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self.trouble(exc) from exc
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows of a query (SQLite errors become `ProgressError`)."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self.trouble(exc) from exc
 
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
 
     # -- lessons ----------------------------------------------------------------------
 
@@ -202,7 +350,7 @@ class ProgressStore:
 
     def lessons_read(self) -> set[str]:
         """Ids of lessons read at least once."""
-        return {row[0] for row in self._db.execute("SELECT lesson_id FROM lesson_reads")}
+        return {row[0] for row in self._rows("SELECT lesson_id FROM lesson_reads")}
 
     # -- quizzes ----------------------------------------------------------------------
 
@@ -253,15 +401,16 @@ class ProgressStore:
 
     def last_quiz_attempt(self, lesson_id: str) -> QuizAttempt | None:
         """The latest attempt at a lesson's quiz with its answers, or None."""
-        row = self._db.execute(
+        found = self._rows(
             "SELECT id, seed, finished, score, passed FROM quiz_attempts "
             "WHERE lesson_id = ? ORDER BY id DESC LIMIT 1",
             (lesson_id,),
-        ).fetchone()
-        if row is None:
+        )
+        if not found:
             return None
+        row = found[0]
         answers: dict[str, dict[str, Any]] = {}
-        for question, answer, correct, score in self._db.execute(
+        for question, answer, correct, score in self._rows(
             "SELECT question_id, answer, correct, score FROM quiz_answers "
             "WHERE attempt = ? ORDER BY id",
             (row[0],),
@@ -276,17 +425,17 @@ class ProgressStore:
 
     def quiz_summary(self, lesson_id: str) -> QuizSummary:
         """How many questions of a lesson were answered, and how many right at least once."""
-        row = self._db.execute(
+        row = self._rows(
             "SELECT COUNT(*), COALESCE(SUM(best), 0) FROM ("
             " SELECT MAX(correct) AS best FROM quiz_answers WHERE lesson_id = ?"
             " GROUP BY question_id)",
             (lesson_id,),
-        ).fetchone()
+        )[0]
         return QuizSummary(answered=row[0], correct=row[1])
 
     def attempts(self, lesson_id: str) -> list[dict[str, Any]]:
         """Every answer recorded for a lesson, oldest first."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT question_id, answer, correct, score, at FROM quiz_answers "
             "WHERE lesson_id = ? ORDER BY id",
             (lesson_id,),
@@ -310,8 +459,7 @@ class ProgressStore:
     def labs_passed(self) -> set[str]:
         """Ids of labs whose checks all passed at least once."""
         return {
-            row[0]
-            for row in self._db.execute("SELECT DISTINCT lab_id FROM lab_attempts WHERE passed")
+            row[0] for row in self._rows("SELECT DISTINCT lab_id FROM lab_attempts WHERE passed")
         }
 
     def record_hint(self, lab_id: str, check_id: str, tier: int) -> None:
@@ -329,7 +477,7 @@ class ProgressStore:
 
     def hints_used(self, lab_id: str) -> dict[str, int]:
         """The highest hint tier shown per check of a lab (1-based)."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT check_id, MAX(tier) FROM hints_used WHERE lab_id = ? GROUP BY check_id",
             (lab_id,),
         )
@@ -338,14 +486,48 @@ class ProgressStore:
     def export(self) -> dict[str, Any]:
         """Everything in the store as plain data (for `kube-tutor progress export`)."""
         out: dict[str, Any] = {"schema": SCHEMA_VERSION}
-        for table in (
-            "lesson_reads",
-            "quiz_attempts",
-            "quiz_answers",
-            "lab_attempts",
-            "hints_used",
-        ):
-            cursor = self._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
-            names = [c[0] for c in cursor.description]
-            out[table] = [dict(zip(names, row, strict=True)) for row in cursor]
+        try:
+            for table in (
+                "lesson_reads",
+                "quiz_attempts",
+                "quiz_answers",
+                "lab_attempts",
+                "hints_used",
+            ):
+                cursor = self._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+                names = [c[0] for c in cursor.description]
+                out[table] = [dict(zip(names, row, strict=True)) for row in cursor]
+        except sqlite3.Error as exc:
+            raise self.trouble(exc) from exc
         return out
+
+
+class _OpenLock:
+    """An advisory lock held while the file is checked, moved aside and migrated.
+
+    Without it a second process could check the old damaged file, then move aside the fresh
+    one the first process just made. Where no lock file can be made (a read-only folder)
+    the open goes on without it: SQLite's own locks still keep the data safe.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.lock_path = path.with_name(f".{path.name}.lock")
+        self.handle: IO[bytes] | None = None
+
+    def __enter__(self) -> _OpenLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: SQLite's locks only
+            return self
+        try:
+            self.handle = open(self.lock_path, "ab")  # noqa: SIM115 - released in __exit__
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX)
+        except OSError:
+            if self.handle is not None:
+                self.handle.close()
+            self.handle = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing releases the lock

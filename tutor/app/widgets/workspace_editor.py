@@ -1,7 +1,13 @@
-"""The workspace editor: a tab per manifest of the lab's workspace over one YAML editor."""
+"""The workspace editor: a tab per manifest of the lab's workspace over one YAML editor.
+
+Tab ids carry a generation number (`file-<gen>-<index>`) and loads are serialised: a
+`TabActivated` message from tabs a reload just removed can arrive after the reload (the
+tabs and the editor run their own message queues), and must not switch to a tab that is gone.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Tab, Tabs, TextArea
 
 from tutor.app.widgets.yaml_editor import YamlEditor
+from tutor.content.yamlsrc import SourceError, read_source
 from tutor.labs.workspace import manifest_files
 
 
@@ -44,6 +51,9 @@ class WorkspaceEditor(Vertical):
         self.texts: dict[str, str] = {}
         """File name -> text in the editor, saved or not."""
         self.current: str | None = None
+        self._generation = 0
+        """Bumped by every load; tab ids of older loads name nothing."""
+        self._loading = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Tabs(id="file-tabs")
@@ -63,10 +73,24 @@ class WorkspaceEditor(Vertical):
     def _read(self) -> dict[str, str]:
         if not self.folder.is_dir():
             return {}
-        return {path.name: path.read_text(encoding="utf-8") for path in manifest_files(self.folder)}
+        found = {}
+        for path in manifest_files(self.folder):
+            try:
+                found[path.name] = read_source(path)
+            except SourceError:
+                continue  # the apply reports it with its line; the editor shows the rest
+        return found
+
+    def _tab_id(self, index: int) -> str:
+        return f"file-{self._generation}-{index}"
 
     async def load(self) -> None:
         """Read every file of the workspace (edits not saved are dropped)."""
+        async with self._loading:
+            await self._load()
+
+    async def _load(self) -> None:
+        self._generation += 1
         self.saved = self._read()
         self.texts = dict(self.saved)
         self.names = list(self.saved)
@@ -74,7 +98,7 @@ class WorkspaceEditor(Vertical):
         tabs = self.query_one(Tabs)
         await tabs.clear()
         for index, name in enumerate(self.names):
-            await tabs.add_tab(Tab(name, id=f"file-{index}"))
+            await tabs.add_tab(Tab(name, id=self._tab_id(index)))
         self.editor.read_only = not self.names
         if self.names:
             self._switch(self.names[0])
@@ -83,10 +107,14 @@ class WorkspaceEditor(Vertical):
 
     async def sync(self) -> None:
         """Pick up files changed on disk (e.g. in another editor); keep edits not saved."""
+        async with self._loading:
+            await self._sync()
+
+    async def _sync(self) -> None:
         found = self._read()
         if list(found) != self.names:
             if not self.modified():
-                await self.load()
+                await self._load()
             return
         for name, text in found.items():
             if text != self.saved[name] and self.texts[name] == self.saved[name]:
@@ -104,7 +132,10 @@ class WorkspaceEditor(Vertical):
             return
         self.current = name
         self.editor.load_text(self.texts[name])
-        self.query_one(Tabs).active = f"file-{self.names.index(name)}"
+        tabs = self.query_one(Tabs)
+        tab_id = self._tab_id(self.names.index(name))
+        if tabs.query(f"#{tab_id}"):  # not yet mounted or already replaced: leave it
+            tabs.active = tab_id
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """Show the file of the chosen tab."""
@@ -126,7 +157,10 @@ class WorkspaceEditor(Vertical):
                 tab.label = f"{name} (edited)" if self.texts[name] != self.saved[name] else name
 
     def _name_of(self, tab_id: str | None) -> str | None:
-        index = int(tab_id.rsplit("-", 1)[1]) if tab_id and tab_id.startswith("file-") else -1
+        prefix = f"file-{self._generation}-"
+        if not tab_id or not tab_id.startswith(prefix) or not tab_id[len(prefix) :].isdigit():
+            return None  # a tab of an earlier load
+        index = int(tab_id[len(prefix) :])
         return self.names[index] if 0 <= index < len(self.names) else None
 
     def modified(self) -> dict[str, str]:

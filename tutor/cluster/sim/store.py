@@ -20,7 +20,16 @@ Key = tuple[str, str, str]
 """(kind, namespace, name); the namespace is "" for cluster-scoped kinds."""
 
 CLUSTER_SCOPED = frozenset(
-    {"Namespace", "Node", "IngressClass", "GatewayClass", "ServiceCIDR", "IPAddress"}
+    {
+        "Namespace",
+        "Node",
+        "IngressClass",
+        "GatewayClass",
+        "ServiceCIDR",
+        "IPAddress",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+    }
 )
 """Kinds that live outside namespaces."""
 

@@ -622,7 +622,9 @@ class Admission:
         else:
             for f in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
                 if spec.get(f) is not None:
-                    problems.forbidden(f"spec.{f}", "may only be used when `type` is 'LoadBalancer'")
+                    problems.forbidden(
+                        f"spec.{f}", "may only be used when `type` is 'LoadBalancer'"
+                    )
                 spec.pop(f, None)
         if (
             old is not None
@@ -794,11 +796,15 @@ class Admission:
                 key = (port.get("port"), port.get("protocol", "TCP"))
                 requested = port.get("nodePort")
                 shared = by_number.get(port.get("port"))
-                if shared is not None and (not requested or requested == shared[0]):
-                    if shared[1] is not None and shared[1] != i:
-                        # a sibling protocol of this port number holds it already
-                        port["nodePort"] = shared[0]
-                        continue
+                if (
+                    shared is not None
+                    and (not requested or requested == shared[0])
+                    and shared[1] is not None
+                    and shared[1] != i
+                ):
+                    # a sibling protocol of this port number holds it already
+                    port["nodePort"] = shared[0]
+                    continue
                 if not requested:
                     previous = old_ports.get(key)
                     if previous:

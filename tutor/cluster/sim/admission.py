@@ -23,6 +23,7 @@ from tutor.cluster.base import (
     InvalidObjectError,
     NotFoundError,
 )
+from tutor.cluster.sim.endpoints_mirror import admit_endpoints
 from tutor.cluster.sim.service_strategy import (
     cluster_ips_change,
     drop_type_dependent_fields,
@@ -45,10 +46,13 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Service": ("v1",),
     "ConfigMap": ("v1",),
     "Secret": ("v1",),
+    "ServiceAccount": ("v1",),
     "Deployment": ("apps/v1",),
     "ReplicaSet": ("apps/v1",),
     "StatefulSet": ("apps/v1",),
+    "DaemonSet": ("apps/v1",),
     "EndpointSlice": ("discovery.k8s.io/v1",),
+    "Endpoints": ("v1",),
     "Ingress": ("networking.k8s.io/v1",),
     "IngressClass": ("networking.k8s.io/v1",),
     "Gateway": (f"{GATEWAY_GROUP}/v1", f"{GATEWAY_GROUP}/v1beta1"),
@@ -57,6 +61,13 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "ReferenceGrant": (f"{GATEWAY_GROUP}/v1beta1", f"{GATEWAY_GROUP}/v1"),
 }
 """Kinds the simulator accepts from manifests, with their served apiVersions."""
+
+_NO_SPEC = frozenset(
+    {"ConfigMap", "Secret", "Namespace", "EndpointSlice", "Endpoints", "ServiceAccount"}
+)
+"""Kinds without a `spec`."""
+_NO_GENERATION = frozenset({"ConfigMap", "Secret", "Namespace", "Endpoints", "ServiceAccount"})
+"""Kinds whose registry strategy never sets `metadata.generation`."""
 
 SYSTEM_KINDS = frozenset({"Node", "Event", "ServiceCIDR", "IPAddress"})
 """Kinds the simulator has but only its own components write."""
@@ -441,7 +452,7 @@ class Admission:
         if existing is not None and previous is not None and previous == manifest:
             return Admitted(existing, existing, "unchanged", manifest)
         obj = deep_copy(manifest)
-        if kind not in ("ConfigMap", "Secret", "Namespace", "EndpointSlice"):
+        if kind not in _NO_SPEC:
             obj.setdefault("spec", {})
         handler = _HANDLERS.get(kind)
         if handler is not None:
@@ -454,11 +465,11 @@ class Admission:
             generation = old_meta.get("generation", 1)
             if existing.get("spec") != obj.get("spec"):
                 generation += 1
-            if "generation" in old_meta or kind not in ("ConfigMap", "Secret", "Namespace"):
+            if "generation" in old_meta or kind not in _NO_GENERATION:
                 meta["generation"] = generation
             if "status" in existing and "status" not in manifest:
                 obj["status"] = existing["status"]
-        elif kind not in ("ConfigMap", "Secret", "Namespace"):
+        elif kind not in _NO_GENERATION:
             meta["generation"] = 1
         meta["managedFields"] = [{"manager": FIELD_MANAGER, "operation": "Apply"}]
         if existing is None:
@@ -969,6 +980,22 @@ class Admission:
                     "'minReadySeconds' are forbidden",
                 )
 
+    def daemonset(self, obj: Obj, old: Obj | None, problems: Problems, alloc: Allocations) -> None:
+        """DaemonSet defaults (apps/v1 `SetDefaults_DaemonSet`) and validation."""
+        spec = obj["spec"]
+        spec.setdefault("revisionHistoryLimit", 10)
+        strategy = spec.setdefault("updateStrategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", 1)
+            rolling.setdefault("maxSurge", 0)
+        elif strategy["type"] != "OnDelete":
+            problems.unsupported(
+                "spec.updateStrategy.type", strategy["type"], ["OnDelete", "RollingUpdate"]
+            )
+        self._workload(obj, old, problems, restart_policies=("Always",), replicas=False)
+
     def _workload(
         self,
         obj: Obj,
@@ -976,11 +1003,12 @@ class Admission:
         problems: Problems,
         *,
         restart_policies: Sequence[str],
+        replicas: bool = True,
     ) -> None:
         spec = obj["spec"]
-        replicas = spec.get("replicas")
-        if _int(replicas) is None or replicas < 0:
-            problems.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+        count = spec.get("replicas")
+        if replicas and (_int(count) is None or count < 0):
+            problems.invalid("spec.replicas", count, "must be greater than or equal to 0")
         selector = spec.get("selector")
         template = spec.get("template")
         if not isinstance(template, dict):
@@ -1473,10 +1501,12 @@ _HANDLERS: dict[str, Callable[[Admission, Obj, Obj | None, Problems, Allocations
     "Deployment": Admission.deployment,
     "ReplicaSet": Admission.replicaset,
     "StatefulSet": Admission.statefulset,
+    "DaemonSet": Admission.daemonset,
     "Pod": Admission.pod,
     "ConfigMap": Admission.configmap,
     "Secret": Admission.configmap,
     "EndpointSlice": Admission.endpointslice,
+    "Endpoints": admit_endpoints,
     "Ingress": Admission.ingress,
     "IngressClass": Admission.ingressclass,
     "GatewayClass": Admission.gatewayclass,

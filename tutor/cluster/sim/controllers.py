@@ -20,10 +20,9 @@ from tutor.cluster.sim.admission import GATEWAY_GROUP, selector_matches, stable_
 from tutor.cluster.sim.daemonset import changed_daemonsets, reconcile_daemonset
 from tutor.cluster.sim.endpoints_mirror import MIRROR_CONTROLLER, reconcile_endpoints
 from tutor.cluster.sim.images import Workload, workload_for
+from tutor.cluster.sim.kindnetwork import kind_network_pool, lb_address, lb_ingress
 from tutor.cluster.sim.store import Change, Store
 from tutor.cluster.sim.topology import (
-    LB_POOL_FIRST,
-    LB_POOL_LAST,
     ZONE_LABEL,
     AddressPool,
     NodeSpec,
@@ -297,10 +296,7 @@ class Controllers:
         self.pod_ips: dict[str, AddressPool] = {
             node.name: AddressPool(node.first_pod_ip, node.last_pod_ip) for node in topology.nodes
         }
-        self.lb_pool = AddressPool(LB_POOL_FIRST, LB_POOL_LAST)
-        for node in topology.nodes:
-            if node.internal_ip.startswith("172.18."):
-                self.lb_pool.reserve(node.internal_ip)
+        self.lb_pool = kind_network_pool(topology)
         self.lb_ips: dict[tuple[str, ...], str] = {}
         """(kind, namespace, name) of what holds an address -> the address"""
         self.node_pods: dict[str, int] = {node.name: 0 for node in topology.nodes}
@@ -1504,6 +1500,11 @@ class Controllers:
             return
         assert svc is not None
         ip = self.lb_ips.get(key)
+        wanted = svc["spec"].get("loadBalancerIP") or None
+        if ip is not None and wanted is not None and ip != wanted:
+            # a new --ip means a new container (cloud-provider-kind recreates it)
+            self.release_lb(key)
+            ip = None
         if ip is None:
             self.event(
                 svc,
@@ -1512,14 +1513,17 @@ class Controllers:
                 "Ensuring load balancer",
                 "service-controller",
             )
-            ip = self.lb_pool.allocate()
+            ip, problem = lb_address(self.lb_pool, wanted)
             if ip is None:
+                self.event(svc, "Warning", "SyncLoadBalancerFailed", problem, "service-controller")
+                if (svc.get("status") or {}).get("loadBalancer"):
+                    self.store.put({**svc, "status": {"loadBalancer": {}}})
                 return
             self.lb_ips[key] = ip
             self.event(
                 svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer", "service-controller"
             )
-        status = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "Proxy"}]}}
+        status = {"loadBalancer": {"ingress": [lb_ingress(svc, ip)]}}
         if svc.get("status") != status:
             self.store.put({**svc, "status": status})
 

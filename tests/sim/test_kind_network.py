@@ -62,3 +62,54 @@ def test_load_balancer_ip_taken_or_off_network_gets_no_address(cluster: SimClust
         if e["type"] == "Warning"
     }
     assert {("b", "SyncLoadBalancerFailed"), ("c", "SyncLoadBalancerFailed")} <= reasons
+
+
+def test_deleting_the_ingress_class_keeps_ingresses_of_that_name_online(
+    cluster: SimCluster,
+) -> None:
+    """cloud-provider-kind ingress/controller.go `isIngressForUs`: an Ingress is its own when
+    `ingressClassName` is `cloud-provider-kind`; the IngressClass object is not consulted."""
+    from tutor.cluster.base import ProbeRequest
+
+    web = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "a",
+                            "image": "registry.k8s.io/e2e-test-images/agnhost:2.39",
+                            "args": ["netexec"],
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    ing = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web"},
+        "spec": {
+            "ingressClassName": "cloud-provider-kind",
+            "defaultBackend": {"service": {"name": "web", "port": {"number": 80}}},
+        },
+    }
+    cluster.apply([web, svc, ing], NS)
+    cluster.delete("IngressClass", "cloud-provider-kind")
+    assert cluster.get("IngressClass", "cloud-provider-kind") is None
+    status = cluster.get("Ingress", "web", NS)["status"]  # type: ignore[index]
+    address = status["loadBalancer"]["ingress"][0]["ip"]
+    result = cluster.probe(ProbeRequest("http", f"http://{address}/hostname", NS, source="host"))
+    assert result.attempts[0].ok, result.attempts[0]

@@ -1537,6 +1537,10 @@ class Controllers:
 
     def _ingress_handled(self, ingress: Obj) -> bool:
         class_name = ingress["spec"].get("ingressClassName")
+        if class_name:
+            # cloud-provider-kind ingress/controller.go isIngressForUs compares the name only:
+            # deleting the IngressClass object takes nothing offline
+            return bool(class_name == INGRESS_CLASS)
         if not class_name:
             annotation = (ingress["metadata"].get("annotations") or {}).get(
                 "kubernetes.io/ingress.class"

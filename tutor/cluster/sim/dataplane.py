@@ -1505,6 +1505,9 @@ class Router:
         cls = spec(ing).get("ingressClassName") or (meta(ing).get("annotations") or {}).get(
             "kubernetes.io/ingress.class"
         )
+        if cls == INGRESS_CLASS and spec(ing).get("ingressClassName"):
+            # isIngressForUs (cloud-provider-kind) matches the class *name*, object or not
+            return True, f"class {cls}"
         if cls:
             obj = self.objects.get("IngressClass", str(cls))
             if obj is None:
@@ -1516,8 +1519,16 @@ class Router:
                     "address and no rules are programmed"
                 )
             controller = spec(obj).get("controller")
-            if controller == INGRESS_CONTROLLER:
+            if controller == INGRESS_CONTROLLER and not (
+                spec(ing).get("ingressClassName") and cls != INGRESS_CLASS
+            ):
                 return True, f"class {cls} (controller {controller})"
+            if controller == INGRESS_CONTROLLER:
+                return False, (
+                    f"class {cls!r} names {controller}, but cloud-provider-kind takes only "
+                    f"Ingresses whose ingressClassName is {INGRESS_CLASS!r} (it compares the "
+                    "name, not the class's controller): nobody programs this Ingress"
+                )
             return False, (
                 f"class {cls!r} names controller {controller!r}, which does not run "
                 f"here (cloud-provider-kind is {INGRESS_CONTROLLER}): nobody "

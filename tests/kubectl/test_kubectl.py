@@ -290,3 +290,75 @@ def test_explain_reads_the_servers_openapi(kubectl: Kubectl) -> None:
     route = kubectl("explain", "httproute.spec.parentRefs")
     assert route.code == 0, route.err
     assert "GROUP:" in route.out and "gateway.networking.k8s.io" in route.out
+
+
+def test_daemonsets_endpoints_events_and_service_accounts(
+    kubectl: Kubectl, ns: str, tmp_path: Path
+) -> None:
+    """kubectl get/describe of the kinds kube-controller-manager keeps: a DaemonSet's Pods on
+    the three workers (not the tainted control plane), the endpoints controller's Endpoints,
+    a mirrored EndpointSlice for hand-written Endpoints, the default ServiceAccount, and the
+    Events `describe` and `kubectl events` find by the object's uid."""
+    manifest = tmp_path / "agent.yaml"
+    manifest.write_text(
+        """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+      - {name: a, image: "registry.k8s.io/e2e-test-images/agnhost:2.39", args: [netexec]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: agent}
+spec:
+  selector: {app: agent}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: ext}
+subsets:
+- addresses: [{ip: 172.18.0.50}]
+  ports: [{port: 8080}]
+"""
+    )
+    applied = kubectl("apply", "-n", ns, "-f", str(manifest))
+    assert applied.code == 0, applied.err
+    got = kubectl("get", "ds,endpoints,events,sa", "-o", "wide", "-n", ns)
+    assert got.code == 0, got.err
+    ds_row = next(line for line in got.out.splitlines() if line.startswith("daemonset.apps/agent"))
+    assert ds_row.split()[1:6] == ["3", "3", "3", "3", "3"]
+    assert "endpoints/ext" in got.out and "172.18.0.50:8080" in got.out
+    assert "serviceaccount/default" in got.out
+    assert "SuccessfulCreate" in got.out
+    nodes = kubectl("get", "pods", "-n", ns, "-l", "app=agent", "-o", "jsonpath={..nodeName}")
+    assert sorted(nodes.out.split()) == [
+        "kube-tutor-worker",
+        "kube-tutor-worker2",
+        "kube-tutor-worker3",
+    ]
+    slices = kubectl("get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=ext")
+    assert "172.18.0.50" in slices.out, slices.out
+    described = kubectl("describe", "ds", "agent", "-n", ns)
+    assert "Desired Number of Nodes Scheduled: 3" in described.out
+    assert "daemonset-controller  Created pod:" in described.out
+    pod = kubectl("get", "pods", "-n", ns, "-l", "app=agent", "-o", "name").out.split()[0]
+    described_pod = kubectl("describe", pod, "-n", ns)
+    assert "Successfully assigned" in described_pod.out, described_pod.out
+    endpoints = kubectl("describe", "endpoints", "agent", "-n", ns)
+    assert "endpoints.kubernetes.io/managed-by=endpoint-controller" in endpoints.out
+    events = kubectl("events", "-n", ns, "--for", "daemonset/agent")
+    assert events.code == 0, events.err
+    assert "Created pod" in events.out

@@ -206,11 +206,24 @@ def test_nodeport_local_policy_drops_on_nodes_without_endpoint_and_keeps_client_
     assert ok.attempts[0].client_ip == "172.18.0.1"
 
 
-def test_local_policy_is_short_circuited_for_pod_traffic() -> None:
+def test_local_policy_for_pod_traffic_to_its_own_node_is_short_circuited() -> None:
+    """kube-proxy sends Pod-CIDR sources to cluster-wide endpoints (the local detector)."""
     src = with_probe(W1)
     svc, _ = app(src, "web", [W2], type="NodePort", externalTrafficPolicy="Local")
     port = svc["spec"]["ports"][0]["nodePort"]
-    assert probe(src, f"http://{NODE_IP[W3]}:{port}/hostname").ok_count == 1
+    assert probe(src, f"http://{NODE_IP[W1]}:{port}/hostname").ok_count == 1
+
+
+def test_local_policy_for_pod_traffic_to_another_node_drops() -> None:
+    """kindnet masquerades the Pod's packet to its node's IP on the way to another node, so
+    that node's kube-proxy sees an external client: without a local endpoint it drops."""
+    src = with_probe(W1)
+    svc, _ = app(src, "web", [W2], type="NodePort", externalTrafficPolicy="Local")
+    port = svc["spec"]["ports"][0]["nodePort"]
+    assert probe(src, f"http://{NODE_IP[W3]}:{port}/hostname").errors == ["timeout"]
+    served = probe(src, f"http://{NODE_IP[W2]}:{port}/clientip")
+    assert served.ok_count == 1
+    assert (served.attempts[0].client_ip or "").split(":")[0] == NODE_IP[W1]
 
 
 def test_local_policy_seen_from_another_node_drops() -> None:
@@ -329,12 +342,20 @@ def test_loadbalancer_local_policy_sees_envoy_ip_on_healthy_nodes() -> None:
     assert {a.client_ip for a in result.attempts} == {"172.18.0.50"}
 
 
-def test_loadbalancer_local_policy_panic_mode_sends_to_empty_nodes() -> None:
+def test_loadbalancer_local_policy_sends_only_to_healthy_nodes() -> None:
+    """cloud-provider-kind proxy.go: Envoy health-checks each node's healthCheckNodePort and
+    sets healthy_panic_threshold 0, so one node with the endpoint takes every request."""
     src = cluster()
     app(src, "web", [W2], type="LoadBalancer", lb_ip="172.18.0.50", externalTrafficPolicy="Local")
     result = probe(src, "http://172.18.0.50/hostname", source="host", count=20)
-    assert 0 < result.ok_count < 20
-    assert result.errors == ["timeout"]
+    assert result.ok_count == 20
+
+
+def test_loadbalancer_local_policy_without_any_endpoint_resets() -> None:
+    src = cluster()
+    app(src, "web", [], type="LoadBalancer", lb_ip="172.18.0.50", externalTrafficPolicy="Local")
+    assert probe(src, "http://172.18.0.50/", source="host").errors == ["reset"]
+    assert failure(src, "http://172.18.0.50/", source="host") == "lb-no-healthy-node"
 
 
 def test_loadbalancer_wrong_port_is_refused() -> None:

@@ -384,7 +384,11 @@ def test_no_hints_for_not_ready_endpoints(cluster: SimCluster) -> None:
 def test_load_balancer_gets_a_kind_network_ip(cluster: SimCluster) -> None:
     cluster.apply([deploy(), service(type="LoadBalancer")], NS)
     ingress = cluster.get("Service", "web", NS)["status"]["loadBalancer"]["ingress"]  # type: ignore[index]
-    assert ingress == [{"ip": "172.18.0.100", "ipMode": "Proxy"}]
+    # cloud-provider-kind server.go GetLoadBalancer: the Envoy container's address (Docker's
+    # next free one after the four node containers) with the Service's ports
+    assert ingress == [
+        {"ip": "172.18.0.6", "ipMode": "Proxy", "ports": [{"port": 80, "protocol": "TCP"}]}
+    ]
     reasons = {e["reason"] for e in cluster.events(NS)}
     assert {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= reasons
 

@@ -46,6 +46,7 @@ RESOURCES: dict[str, Resource] = {
         _r("Endpoints", "", "v1", "endpoints"),
         _r("ConfigMap", "", "v1", "configmaps"),
         _r("Secret", "", "v1", "secrets"),
+        _r("ServiceAccount", "", "v1", "serviceaccounts"),
         _r("Event", "", "v1", "events"),
         _r("EndpointSlice", "discovery.k8s.io", "v1", "endpointslices"),
         _r("Deployment", "apps", "v1", "deployments"),

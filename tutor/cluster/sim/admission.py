@@ -23,6 +23,12 @@ from tutor.cluster.base import (
     InvalidObjectError,
     NotFoundError,
 )
+from tutor.cluster.sim.endpoints_mirror import admit_endpoints
+from tutor.cluster.sim.service_strategy import (
+    cluster_ips_change,
+    drop_type_dependent_fields,
+    port_name_errors,
+)
 from tutor.cluster.sim.store import Store, deep_copy, is_cluster_scoped
 from tutor.cluster.sim.topology import (
     NODE_PORT_MAX,
@@ -40,10 +46,13 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Service": ("v1",),
     "ConfigMap": ("v1",),
     "Secret": ("v1",),
+    "ServiceAccount": ("v1",),
     "Deployment": ("apps/v1",),
     "ReplicaSet": ("apps/v1",),
     "StatefulSet": ("apps/v1",),
+    "DaemonSet": ("apps/v1",),
     "EndpointSlice": ("discovery.k8s.io/v1",),
+    "Endpoints": ("v1",),
     "Ingress": ("networking.k8s.io/v1",),
     "IngressClass": ("networking.k8s.io/v1",),
     "Gateway": (f"{GATEWAY_GROUP}/v1", f"{GATEWAY_GROUP}/v1beta1"),
@@ -52,6 +61,13 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "ReferenceGrant": (f"{GATEWAY_GROUP}/v1beta1", f"{GATEWAY_GROUP}/v1"),
 }
 """Kinds the simulator accepts from manifests, with their served apiVersions."""
+
+_NO_SPEC = frozenset(
+    {"ConfigMap", "Secret", "Namespace", "EndpointSlice", "Endpoints", "ServiceAccount"}
+)
+"""Kinds without a `spec`."""
+_NO_GENERATION = frozenset({"ConfigMap", "Secret", "Namespace", "Endpoints", "ServiceAccount"})
+"""Kinds whose registry strategy never sets `metadata.generation`."""
 
 SYSTEM_KINDS = frozenset({"Node", "Event", "ServiceCIDR", "IPAddress"})
 """Kinds the simulator has but only its own components write."""
@@ -436,7 +452,7 @@ class Admission:
         if existing is not None and previous is not None and previous == manifest:
             return Admitted(existing, existing, "unchanged", manifest)
         obj = deep_copy(manifest)
-        if kind not in ("ConfigMap", "Secret", "Namespace", "EndpointSlice"):
+        if kind not in _NO_SPEC:
             obj.setdefault("spec", {})
         handler = _HANDLERS.get(kind)
         if handler is not None:
@@ -449,11 +465,11 @@ class Admission:
             generation = old_meta.get("generation", 1)
             if existing.get("spec") != obj.get("spec"):
                 generation += 1
-            if "generation" in old_meta or kind not in ("ConfigMap", "Secret", "Namespace"):
+            if "generation" in old_meta or kind not in _NO_GENERATION:
                 meta["generation"] = generation
             if "status" in existing and "status" not in manifest:
                 obj["status"] = existing["status"]
-        elif kind not in ("ConfigMap", "Secret", "Namespace"):
+        elif kind not in _NO_GENERATION:
             meta["generation"] = 1
         meta["managedFields"] = [{"manager": FIELD_MANAGER, "operation": "Apply"}]
         if existing is None:
@@ -492,10 +508,19 @@ class Admission:
         if not isinstance(ports, list):
             problems.invalid("spec.ports", ports, "must be a list")
             return
+        if old is not None:
+            drop_type_dependent_fields(spec, old_spec, obj.get("status"))
         spec.setdefault("sessionAffinity", "None")
         _check_labels(problems, "spec.selector", spec.get("selector"))  # a map, never a string
         external = svc_type in ("NodePort", "LoadBalancer")
-        headless = spec.get("clusterIP") == "None"
+        headless = spec.get("clusterIP") == "None" or (
+            not spec.get("clusterIP") and (spec.get("clusterIPs") or [None])[0] == "None"
+        )
+        if headless and external:
+            # validation.go ValidateService: a headless Service has no ClusterIP to NAT to
+            problems.invalid(
+                "spec.clusterIPs[0]", "None", f"may not be set to 'None' for {svc_type} services"
+            )
 
         if svc_type == "ExternalName":
             ext = spec.get("externalName")
@@ -547,15 +572,9 @@ class Admission:
                 port["targetPort"] = number
             target = port.get("targetPort")
             if isinstance(target, str):
-                if target.isdigit():
-                    port["targetPort"] = int(target)
-                elif not is_iana_svc_name(target):
-                    problems.invalid(
-                        f"{path}.targetPort",
-                        target,
-                        "must contain at least one letter (a-z), only lowercase letters, digits "
-                        "and '-', be at most 15 characters, and not start, end or repeat '-'",
-                    )
+                # IntOrString: "8080" is a port *name* (ValidatePortNumOrName), and no valid one
+                for message in port_name_errors(target):
+                    problems.invalid(f"{path}.targetPort", target, message)
             if isinstance(port.get("targetPort"), int) and not isinstance(
                 port.get("targetPort"), bool
             ):
@@ -608,36 +627,26 @@ class Admission:
                 "spec.sessionAffinityConfig", "must not be set when `sessionAffinity` is None"
             )
 
-        # LoadBalancer-only fields
+        # LoadBalancer-only fields (what a type change left behind is gone already)
         if svc_type == "LoadBalancer":
             spec.setdefault("allocateLoadBalancerNodePorts", True)
         else:
-            for f, label in (
-                ("allocateLoadBalancerNodePorts", "allocateLoadBalancerNodePorts"),
-                ("loadBalancerClass", "loadBalancerClass"),
-            ):
-                if spec.get(f) is not None and spec.get(f) is not False:
+            for f in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+                if spec.get(f) is not None:
                     problems.forbidden(
-                        f"spec.{label}", "may only be used when `type` is 'LoadBalancer'"
+                        f"spec.{f}", "may only be used when `type` is 'LoadBalancer'"
                     )
                 spec.pop(f, None)
         if (
-            (
-                old is not None
-                and svc_type == "LoadBalancer"
-                and old_spec.get("type") == "LoadBalancer"
-            )
+            old is not None
+            and svc_type == "LoadBalancer"
+            and old_spec.get("type") == "LoadBalancer"
             and old_spec.get("loadBalancerClass") != spec.get("loadBalancerClass")
-            and ("loadBalancerClass" in spec or old_spec.get("loadBalancerClass"))
         ):
-            if "loadBalancerClass" not in spec:
-                spec["loadBalancerClass"] = old_spec.get("loadBalancerClass")
-            else:
-                problems.invalid(
-                    "spec.loadBalancerClass",
-                    spec.get("loadBalancerClass"),
-                    "may not change once set",
-                )
+            # validateLoadBalancerClassField: set, changed or removed, it may not change
+            problems.invalid(
+                "spec.loadBalancerClass", spec.get("loadBalancerClass"), "may not change once set"
+            )
 
         if problems:
             return
@@ -664,6 +673,12 @@ class Admission:
             if old_ip and old_ip != "None":
                 alloc.cluster_ips.pop(old_ip, None)
             return
+        if old_type is not None and old_type != "ExternalName" and old_ip:
+            # storage normalizeClusterIPs runs before validation: compare with the old IPs
+            changed = cluster_ips_change(spec, old_spec)
+            if changed is not None:
+                problems.invalid("spec.clusterIPs[0]", changed, "may not change once set")
+                return
         requested = spec.get("clusterIP")
         requested_ips = spec.get("clusterIPs")
         if not requested and isinstance(requested_ips, list) and requested_ips:
@@ -711,9 +726,6 @@ class Admission:
 
         had_ip = old_type is not None and old_type != "ExternalName" and bool(old_ip)
         if had_ip:
-            if requested and requested != old_ip:
-                problems.invalid("spec.clusterIP", requested, "field is immutable")
-                return
             spec["clusterIP"] = old_ip
             spec["clusterIPs"] = [old_ip]
             return
@@ -786,17 +798,31 @@ class Admission:
         old_hc = old_spec.get("healthCheckNodePort")
         kept: set[int] = set()
         used_here: set[int] = set()
+        per_protocol: set[tuple[str, int]] = set()
+        by_number = _shared_node_ports(spec.get("ports") or []) if wants else {}
+        """service port number -> the nodePort its protocols share (alloc.go initNodePorts)"""
         if wants:
             for i, port in enumerate(spec.get("ports") or []):
                 path = f"spec.ports[{i}].nodePort"
                 key = (port.get("port"), port.get("protocol", "TCP"))
                 requested = port.get("nodePort")
+                shared = by_number.get(port.get("port"))
+                if (
+                    shared is not None
+                    and (not requested or requested == shared[0])
+                    and shared[1] is not None
+                    and shared[1] != i
+                ):
+                    # a sibling protocol of this port number holds it already
+                    port["nodePort"] = shared[0]
+                    continue
                 if not requested:
                     previous = old_ports.get(key)
                     if previous:
                         port["nodePort"] = previous
                         kept.add(previous)
                         used_here.add(previous)
+                        by_number.setdefault(port.get("port"), (previous, i))
                         continue
                     allocated = alloc.allocate_port(owner, str(i))
                     if allocated is None:
@@ -804,6 +830,7 @@ class Admission:
                         return
                     port["nodePort"] = allocated
                     used_here.add(allocated)
+                    by_number[port.get("port")] = (allocated, i)
                     continue
                 number = _int(requested)
                 if number is None or not NODE_PORT_MIN <= number <= NODE_PORT_MAX:
@@ -814,6 +841,12 @@ class Admission:
                         f"{NODE_PORT_MIN}-{NODE_PORT_MAX}",
                     )
                     continue
+                protocol = port.get("protocol", "TCP")
+                if (protocol, number) in per_protocol:
+                    # ValidateService: duplicate nodePorts count per (protocol, nodePort)
+                    problems.duplicate(path, number)
+                    continue
+                per_protocol.add((protocol, number))
                 holder = alloc.node_ports.get(number)
                 if (holder is not None and holder != owner) or number in used_here:
                     problems.invalid(path, number, "provided port is already allocated")
@@ -821,6 +854,7 @@ class Admission:
                 alloc.node_ports[number] = owner
                 kept.add(number)
                 used_here.add(number)
+                by_number[port.get("port")] = (number, i)
         else:
             for port in spec.get("ports") or []:
                 port.pop("nodePort", None)
@@ -946,6 +980,22 @@ class Admission:
                     "'minReadySeconds' are forbidden",
                 )
 
+    def daemonset(self, obj: Obj, old: Obj | None, problems: Problems, alloc: Allocations) -> None:
+        """DaemonSet defaults (apps/v1 `SetDefaults_DaemonSet`) and validation."""
+        spec = obj["spec"]
+        spec.setdefault("revisionHistoryLimit", 10)
+        strategy = spec.setdefault("updateStrategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", 1)
+            rolling.setdefault("maxSurge", 0)
+        elif strategy["type"] != "OnDelete":
+            problems.unsupported(
+                "spec.updateStrategy.type", strategy["type"], ["OnDelete", "RollingUpdate"]
+            )
+        self._workload(obj, old, problems, restart_policies=("Always",), replicas=False)
+
     def _workload(
         self,
         obj: Obj,
@@ -953,11 +1003,12 @@ class Admission:
         problems: Problems,
         *,
         restart_policies: Sequence[str],
+        replicas: bool = True,
     ) -> None:
         spec = obj["spec"]
-        replicas = spec.get("replicas")
-        if _int(replicas) is None or replicas < 0:
-            problems.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+        count = spec.get("replicas")
+        if replicas and (_int(count) is None or count < 0):
+            problems.invalid("spec.replicas", count, "must be greater than or equal to 0")
         selector = spec.get("selector")
         template = spec.get("template")
         if not isinstance(template, dict):
@@ -1321,6 +1372,19 @@ class Admission:
                     problems.required(f"spec.from[{i}].namespace")
 
 
+def _shared_node_ports(ports: Sequence[Any]) -> dict[Any, tuple[int, int | None]]:
+    """Service port number -> (nodePort, index of the entry that asked for it) for the
+    numbers whose entries request a nodePort: alloc.go `findRequestedNodePort` lets the
+    other protocols of that port number use it too."""
+    found: dict[Any, tuple[int, int | None]] = {}
+    for i, port in enumerate(ports):
+        if isinstance(port, dict) and port.get("nodePort") and port.get("port") not in found:
+            number = _int(port.get("nodePort"))
+            if number is not None:
+                found[port.get("port")] = (number, i)
+    return found
+
+
 def _pending_condition(kind: str) -> Obj:
     return {
         "type": kind,
@@ -1437,10 +1501,12 @@ _HANDLERS: dict[str, Callable[[Admission, Obj, Obj | None, Problems, Allocations
     "Deployment": Admission.deployment,
     "ReplicaSet": Admission.replicaset,
     "StatefulSet": Admission.statefulset,
+    "DaemonSet": Admission.daemonset,
     "Pod": Admission.pod,
     "ConfigMap": Admission.configmap,
     "Secret": Admission.configmap,
     "EndpointSlice": Admission.endpointslice,
+    "Endpoints": admit_endpoints,
     "Ingress": Admission.ingress,
     "IngressClass": Admission.ingressclass,
     "GatewayClass": Admission.gatewayclass,

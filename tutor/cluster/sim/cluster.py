@@ -186,6 +186,23 @@ class SimCluster:
                     "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
                 },
                 {
+                    # kube-apiserver's endpoint reconciler writes both, and keeps the
+                    # mirroring controller off this one (reconcilers/endpointsadapter.go)
+                    "apiVersion": "v1",
+                    "kind": "Endpoints",
+                    "metadata": {
+                        "name": "kubernetes",
+                        "namespace": "default",
+                        "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                    },
+                    "subsets": [
+                        {
+                            "addresses": [{"ip": api.internal_ip}],
+                            "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+                        }
+                    ],
+                },
+                {
                     "apiVersion": "v1",
                     "kind": "Service",
                     "metadata": {

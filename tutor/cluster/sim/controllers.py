@@ -15,12 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tutor.cluster.sim import serviceaccounts
 from tutor.cluster.sim.admission import GATEWAY_GROUP, selector_matches, stable_hash
+from tutor.cluster.sim.daemonset import changed_daemonsets, reconcile_daemonset
+from tutor.cluster.sim.endpoints_mirror import MIRROR_CONTROLLER, reconcile_endpoints
 from tutor.cluster.sim.images import Workload, workload_for
+from tutor.cluster.sim.kindnetwork import kind_network_pool, lb_address, lb_ingress
 from tutor.cluster.sim.store import Change, Store
 from tutor.cluster.sim.topology import (
-    LB_POOL_FIRST,
-    LB_POOL_LAST,
     ZONE_LABEL,
     AddressPool,
     NodeSpec,
@@ -294,10 +296,7 @@ class Controllers:
         self.pod_ips: dict[str, AddressPool] = {
             node.name: AddressPool(node.first_pod_ip, node.last_pod_ip) for node in topology.nodes
         }
-        self.lb_pool = AddressPool(LB_POOL_FIRST, LB_POOL_LAST)
-        for node in topology.nodes:
-            if node.internal_ip.startswith("172.18."):
-                self.lb_pool.reserve(node.internal_ip)
+        self.lb_pool = kind_network_pool(topology)
         self.lb_ips: dict[tuple[str, ...], str] = {}
         """(kind, namespace, name) of what holds an address -> the address"""
         self.node_pods: dict[str, int] = {node.name: 0 for node in topology.nodes}
@@ -355,19 +354,26 @@ class Controllers:
         deployments: dict[tuple[str, str], None] = {}
         replicasets: dict[tuple[str, str], None] = {}
         statefulsets: dict[tuple[str, str], None] = {}
+        daemonsets: dict[tuple[str, str], None] = {}
         services: dict[tuple[str, str], None] = {}
         pods_to_start: list[tuple[str, str]] = []
         routing = False
         ingress_namespaces: dict[str, None] = {}
         deleted_owners: list[str] = []
         retry_scheduling = False
+        accounts: dict[str, None] = {}
         for change in changes:
             kind, ns, name = change.kind, change.namespace, change.name
             self._index_owner(change)
             if kind == "Event":
                 continue
+            if kind in ("Namespace", "ServiceAccount"):
+                account_ns = serviceaccounts.namespace_of(change)
+                if account_ns is not None:
+                    accounts[account_ns] = None
             if kind == "Pod":
                 self._pod_changed(change, replicasets, statefulsets, services)
+                daemonsets.update(dict.fromkeys(changed_daemonsets(change)))
                 if change.new is not None and "phase" not in (change.new.get("status") or {}):
                     pods_to_start.append((ns, name))
                 elif (
@@ -387,6 +393,8 @@ class Controllers:
                     deployments[(ns, ref["name"])] = None
             elif kind == "StatefulSet":
                 statefulsets[(ns, name)] = None
+            elif kind == "DaemonSet":
+                daemonsets[(ns, name)] = None
             elif kind == "Service":
                 self._service_index(change)
                 services[(ns, name)] = None
@@ -407,17 +415,22 @@ class Controllers:
                 "Namespace",
             ):
                 routing = True
+            elif kind == "Endpoints":
+                services[(ns, name)] = None
             elif kind == "EndpointSlice":
                 slice_obj = change.new or change.old or {}
                 labels = _meta(slice_obj).get("labels") or {}
-                if labels.get(MANAGED_BY_LABEL) == SLICE_CONTROLLER and labels.get(
-                    SERVICE_NAME_LABEL
-                ):
+                if labels.get(MANAGED_BY_LABEL) in (
+                    SLICE_CONTROLLER,
+                    MIRROR_CONTROLLER,
+                ) and labels.get(SERVICE_NAME_LABEL):
                     services[(ns, labels[SERVICE_NAME_LABEL])] = None
             if change.new is None and change.old is not None:
                 deleted_owners.append(change.old["metadata"].get("uid", ""))
         for uid in deleted_owners:
             self._collect_garbage(uid)
+        for account_ns in accounts:
+            serviceaccounts.ensure_default(self, account_ns)
         for ns, name in pods_to_start:
             self._start_pod(ns, name)
         if retry_scheduling and self.unschedulable:
@@ -429,8 +442,11 @@ class Controllers:
             self._reconcile_replicaset(ns, name)
         for ns, name in statefulsets:
             self._reconcile_statefulset(ns, name)
+        for ns, name in daemonsets:
+            reconcile_daemonset(self, ns, name)
         for ns, name in services:
             self._reconcile_slices(ns, name)
+            reconcile_endpoints(self, ns, name)
             self._reconcile_load_balancer(ns, name)
         for ns in ingress_namespaces:
             self._reconcile_ingresses(ns)
@@ -1087,6 +1103,8 @@ class Controllers:
                 meta: Obj = {
                     "name": pod_name,
                     "generateName": f"{name[:58]}-",
+                    # the API server gives the uid on create; the scheduler's Event names it
+                    "uid": self.store.new_uid(),
                     "namespace": ns,
                     "labels": labels,
                     "ownerReferences": ref,
@@ -1226,6 +1244,7 @@ class Controllers:
             pod_spec["subdomain"] = service_name
         meta: Obj = {
             "name": pod_name,
+            "uid": self.store.new_uid(),
             "namespace": ns,
             "labels": labels,
             "ownerReferences": [_owner_ref(sts)],
@@ -1481,6 +1500,11 @@ class Controllers:
             return
         assert svc is not None
         ip = self.lb_ips.get(key)
+        wanted = svc["spec"].get("loadBalancerIP") or None
+        if ip is not None and wanted is not None and ip != wanted:
+            # a new --ip means a new container (cloud-provider-kind recreates it)
+            self.release_lb(key)
+            ip = None
         if ip is None:
             self.event(
                 svc,
@@ -1489,14 +1513,17 @@ class Controllers:
                 "Ensuring load balancer",
                 "service-controller",
             )
-            ip = self.lb_pool.allocate()
+            ip, problem = lb_address(self.lb_pool, wanted)
             if ip is None:
+                self.event(svc, "Warning", "SyncLoadBalancerFailed", problem, "service-controller")
+                if (svc.get("status") or {}).get("loadBalancer"):
+                    self.store.put({**svc, "status": {"loadBalancer": {}}})
                 return
             self.lb_ips[key] = ip
             self.event(
                 svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer", "service-controller"
             )
-        status = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "Proxy"}]}}
+        status = {"loadBalancer": {"ingress": [lb_ingress(svc, ip)]}}
         if svc.get("status") != status:
             self.store.put({**svc, "status": status})
 
@@ -1510,6 +1537,10 @@ class Controllers:
 
     def _ingress_handled(self, ingress: Obj) -> bool:
         class_name = ingress["spec"].get("ingressClassName")
+        if class_name:
+            # cloud-provider-kind ingress/controller.go isIngressForUs compares the name only:
+            # deleting the IngressClass object takes nothing offline
+            return bool(class_name == INGRESS_CLASS)
         if not class_name:
             annotation = (ingress["metadata"].get("annotations") or {}).get(
                 "kubernetes.io/ingress.class"

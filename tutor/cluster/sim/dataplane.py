@@ -64,6 +64,7 @@ from tutor.cluster.sim.dns import (
     status,
 )
 from tutor.cluster.sim.images import Workload, workload_for
+from tutor.cluster.sim.kindnetwork import kindnet_masquerade
 from tutor.cluster.sim.trace import Evidence, Hop
 
 PROBE_POD = "kube-tutor-probe"
@@ -1252,6 +1253,8 @@ class Router:
                 )
                 return _fail("timeout", "port-not-in-service")
         etp_local = spec(svc).get("externalTrafficPolicy") == "Local"
+        if etp_local:
+            client = kindnet_masquerade(client, node, hops)
         on_node = (
             client.node is not None
             and client.node_name == name_of(node)
@@ -1386,12 +1389,11 @@ class Router:
             f"{len(nodes)} node(s) ({', '.join(name_of(n) for n in nodes)}), health-"
             f"checked on {check}: {len(healthy)} healthy"
         ]
+        # proxy.go's clusters set healthy_panic_threshold 0: Envoy never spreads to unhealthy
+        # nodes, however few are healthy; with none it has no upstream and closes the client
         candidates = healthy
-        if len(healthy) * 2 < len(nodes):
-            candidates = list(nodes)
-            reasons.append(
-                "fewer than half are healthy, so Envoy's panic mode sends to all of them"
-            )
+        if not healthy:
+            return self._lb_no_healthy_node(svc, dst, port, check, hops)
         if spec(svc).get("sessionAffinity") == "ClientIP":
             node = candidates[stable_index(len(candidates), "ring", name_of(svc), client.ip)]
             reasons.append(f"sessionAffinity ClientIP: ring hash on {client.ip}")
@@ -1423,6 +1425,21 @@ class Router:
         ):
             inner.error = "reset"
         return inner
+
+    def _lb_no_healthy_node(
+        self, svc: Obj, dst: str, port: int, check: str, hops: list[Hop]
+    ) -> Reach:
+        hops.append(
+            Hop(
+                "load-balancer",
+                f"{dst}:{port} -> Envoy of cloud-provider-kind: no healthy node",
+                f"every node fails the health check on {check} (no local endpoint), and "
+                "panic mode is off (healthy_panic_threshold 0): Envoy closes the connection",
+                ok=False,
+                failure="lb-no-healthy-node",
+            )
+        )
+        return _fail("reset", "lb-no-healthy-node")
 
     def _lb_nodes(self, svc: Obj) -> list[Obj]:
         return [
@@ -1488,6 +1505,9 @@ class Router:
         cls = spec(ing).get("ingressClassName") or (meta(ing).get("annotations") or {}).get(
             "kubernetes.io/ingress.class"
         )
+        if cls == INGRESS_CLASS and spec(ing).get("ingressClassName"):
+            # isIngressForUs (cloud-provider-kind) matches the class *name*, object or not
+            return True, f"class {cls}"
         if cls:
             obj = self.objects.get("IngressClass", str(cls))
             if obj is None:
@@ -1499,8 +1519,16 @@ class Router:
                     "address and no rules are programmed"
                 )
             controller = spec(obj).get("controller")
-            if controller == INGRESS_CONTROLLER:
+            if controller == INGRESS_CONTROLLER and not (
+                spec(ing).get("ingressClassName") and cls != INGRESS_CLASS
+            ):
                 return True, f"class {cls} (controller {controller})"
+            if controller == INGRESS_CONTROLLER:
+                return False, (
+                    f"class {cls!r} names {controller}, but cloud-provider-kind takes only "
+                    f"Ingresses whose ingressClassName is {INGRESS_CLASS!r} (it compares the "
+                    "name, not the class's controller): nobody programs this Ingress"
+                )
             return False, (
                 f"class {cls!r} names controller {controller!r}, which does not run "
                 f"here (cloud-provider-kind is {INGRESS_CONTROLLER}): nobody "

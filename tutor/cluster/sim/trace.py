@@ -60,6 +60,7 @@ FAILURES: dict[str, str] = {
     "not-routable": "this address is not reachable from outside the cluster",
     "nodeport-closed": "no NodePort and no listener on this node port",
     "lb-no-nodes": "the load balancer has no node to send to",
+    "lb-no-healthy-node": "no node passes the load balancer's health check",
     "no-listener": "no listener on this port of the Ingress/Gateway address",
     "ingress-class-unhandled": "the Ingress class has no controller here",
     "no-ingress-rule": "no Ingress rule matches",

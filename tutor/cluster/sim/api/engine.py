@@ -25,6 +25,7 @@ from tutor.cluster.sim.api import errors
 from tutor.cluster.sim.api.errors import ApiError
 from tutor.cluster.sim.api.resources import ServedResource
 from tutor.cluster.sim.api.ssa import record_update, server_side_apply
+from tutor.cluster.sim.api.valuetypes import type_error
 from tutor.cluster.sim.cluster import SYSTEM_NAMESPACES, SimCluster
 from tutor.cluster.sim.store import Change
 from tutor.cluster.sim.store import deep_copy as _deep_copy
@@ -211,6 +212,12 @@ class Engine:
         name = str((manifest.get("metadata") or {}).get("name") or "")
         manifest = deep_copy(manifest)
         manifest.pop("status", None)  # the main resource never writes status
+        decode_error = type_error(manifest)
+        if decode_error is not None:
+            raise errors.bad_request(
+                f'{res.kind} in version "{res.preferred}" cannot be handled as a {res.kind}: '
+                + decode_error
+            )
         workspace_apply = manager == FIELD_MANAGER and operation == "Apply"
         admission = ApiAdmission(store, self.cluster.applied, workspace_apply=workspace_apply)
         try:

@@ -41,6 +41,7 @@ from tutor.cluster.sim.topology import (
     DEFAULT_TOPOLOGY,
     DNS_SERVICE_IP,
     KUBERNETES_SERVICE_IP,
+    POD_CIDR,
     SERVICE_CIDR,
     Topology,
     node_objects,
@@ -53,6 +54,21 @@ PROBE_POD = "kube-tutor-probe"
 PROBE_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.39"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.12.1"
+KUBE_PROXY_CONFIG = f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
+bindAddress: 0.0.0.0
+clientConnection:
+  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+clusterCIDR: {POD_CIDR}
+conntrack:
+  maxPerCore: 0
+iptables:
+  masqueradeAll: false
+  minSyncPeriod: 1s
+kind: KubeProxyConfiguration
+mode: iptables
+"""
+"""The kube-proxy configuration kubeadm writes into ConfigMap `kube-system/kube-proxy` on kind
+(`kubeProxyMode: iptables`, as tutor/cluster/kind.py asks; kind sets conntrack.maxPerCore 0)."""
 
 
 class StoreView:
@@ -281,6 +297,18 @@ class SimCluster:
                             },
                         },
                     },
+                },
+                {
+                    # kubeadm's proxy addon (cmd/kubeadm/app/phases/addons/proxy): the lessons
+                    # read `mode` from it
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {
+                        "name": "kube-proxy",
+                        "namespace": "kube-system",
+                        "labels": {"app": "kube-proxy"},
+                    },
+                    "data": {"config.conf": KUBE_PROXY_CONFIG},
                 },
                 {
                     "apiVersion": "networking.k8s.io/v1",

@@ -103,6 +103,10 @@ async def handle(server: ApiServer, request: web.Request, info: RequestInfo) -> 
         return await exec_pod(server, request, ns, str(info.name))
     if sub == "log":
         return pod_log(server, request, ns, str(info.name))
+    if sub == "portforward":
+        from tutor.cluster.sim.api.portforward import port_forward
+
+        return await port_forward(server, request, ns, str(info.name))
     dry_run = request.query.get("dryRun") == "All"
     engine = server.engine
 

@@ -3,7 +3,7 @@
 Routes: discovery (`/version`, `/api`, `/apis`, aggregated v2), `/openapi/v2|v3`, health, and
 the resource paths `/api/v1/...` and `/apis/<group>/<version>/...` with get, list, watch,
 create, update, patch (JSON, merge, strategic merge, apply), delete and deletecollection, the
-`status` and `scale` subresources, Pod `log` and `exec` (WebSocket, `v5`/`v4.channel.k8s.io`),
+`status` and `scale` subresources, Pod `log`, `exec` (WebSocket, `v5`/`v4.channel.k8s.io`) and `portforward` (SPDY in WebSocket),
 and kube-tutor's own `sim.kube-tutor.dev` group (traffic probes answered by the data plane).
 Everything runs on one event loop thread; the engine's writes are synchronous and quick.
 """

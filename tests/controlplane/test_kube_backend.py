@@ -25,6 +25,7 @@ from tutor.cluster.kube import KubeCluster, error_from_status
 pytestmark = pytest.mark.controlplane
 
 MERGE = "application/merge-patch+json"
+APPLY = "application/apply-patch+yaml"
 
 
 def service(name: str = "web", node_port: int | None = None, **spec: Any) -> dict[str, Any]:
@@ -154,10 +155,8 @@ def test_apply_dry_runs_then_applies_and_reports_what_changed(kube: KubeCluster)
     assert "kube-tutor" in managers
 
 
-def test_invalid_object_applies_nothing_and_names_field_and_line(
-    kube: KubeCluster, tmp_path: Path
-) -> None:
-    """The real 422 for a nodePort out of range (pkg/apis/core/validation: ValidateService,
+def test_invalid_object_names_the_field_and_the_line(kube: KubeCluster, tmp_path: Path) -> None:
+    """The real 422 for a nodePort out of range (pkg/registry/core/service/portallocator:
     `provided port is not in the valid range`) points at the learner's file and line."""
     from tutor.labs.workspace import locate_refusal, read_manifests
 
@@ -175,9 +174,39 @@ def test_invalid_object_applies_nothing_and_names_field_and_line(
     assert [p.path for p in error.problems] == ["spec.ports[0].nodePort"]
     assert "30000-32767" in error.problems[0].message
     assert (error.kind, error.name) == ("Service", "web")
-    assert kube.get("ConfigMap", "settings", namespace) is None  # the dry run stopped it all
+    assert kube.get("Service", "web", namespace) is None
     located = locate_refusal(error, read.objects)
-    assert [(p.file.name, p.line) for p in located] == [("app.yaml", 17)]
+    assert [(p.file.name, p.line) for p in located] == [("app.yaml", 18)]  # the `nodePort: 80` line
+
+
+def test_out_of_range_node_port_passes_a_dry_run(
+    control_plane: ControlPlane, kube: KubeCluster
+) -> None:
+    """Kubernetes' dry run does not check the nodePort range: with `dryRun`,
+    `PortAllocationOperation.Allocate` (pkg/registry/core/service/portallocator/operation.go)
+    only asks whether the port is taken; the range is checked by the real allocation."""
+    namespace = fresh(kube, "kt-dryrun")
+    body = service("web", 80)
+    body["metadata"]["namespace"] = namespace
+    path = f"/api/v1/namespaces/{namespace}/services/web?fieldManager=t&dryRun=All"
+    code, _ = control_plane.request("PATCH", path, body, content_type=APPLY)
+    assert code == 201
+    code, answer = control_plane.request(
+        "PATCH", path.replace("&dryRun=All", ""), body, content_type=APPLY
+    )
+    assert code == 422 and answer["details"]["causes"][0]["field"] == "spec.ports[0].nodePort"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kube.py validates a batch by dry runs, which skip the nodePort range check "
+    "(see the test above): the ConfigMap before the bad Service is applied",
+)
+def test_a_batch_with_an_out_of_range_node_port_applies_nothing(kube: KubeCluster) -> None:
+    namespace = fresh(kube, "kt-batch")
+    with pytest.raises(InvalidObjectError):
+        kube.apply([config_map(), service("web", 80)], namespace)
+    assert kube.get("ConfigMap", "settings", namespace) is None
 
 
 def test_taken_node_port_is_a_422_on_the_field(kube: KubeCluster) -> None:
@@ -191,18 +220,38 @@ def test_taken_node_port_is_a_422_on_the_field(kube: KubeCluster) -> None:
     assert "already allocated" in caught.value.problems[0].message
 
 
-def test_misspelt_field_in_server_side_apply(kube: KubeCluster) -> None:
-    """Server-side apply builds a typed object from the patch (structured-merge-diff); a field
-    the schema does not declare fails there, before any strict-decoding warning: v1.37 answers
-    422 Invalid with the field path (older API servers answered 500)."""
+def test_misspelt_field_in_server_side_apply_is_a_500(
+    control_plane: ControlPlane, kube: KubeCluster
+) -> None:
+    """Server-side apply turns the patch into a typed object (structured-merge-diff) before
+    any strict decoding: a field the schema lacks fails there, and v1.37 answers
+    InternalError `failed to create typed patch object (...): .spec.selectr: field not declared
+    in schema` as a Status with code 500 and no reason (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, applyPatcher)."""
     namespace = fresh(kube, "kt-typo")
+    body = service("web")
+    body["spec"]["selectr"] = body["spec"].pop("selector")
+    body["metadata"]["namespace"] = namespace
+    path = f"/api/v1/namespaces/{namespace}/services/web?fieldManager=kube-tutor&force=true"
+    code, answer = control_plane.request("PATCH", path, body, content_type=APPLY)
+    assert code == 500, answer
+    assert answer["status"] == "Failure" and answer["code"] == 500 and "reason" not in answer
+    assert ".spec.selectr: field not declared in schema" in answer["message"]
+    assert "failed to create typed patch object" in answer["message"]
+    assert kube.get("Service", "web", namespace) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kube.py maps every 500 to UnreachableError ('try again'); the SSA 500 for an "
+    "undeclared field should become an InvalidObjectError naming spec.selectr",
+)
+def test_kube_backend_reports_the_misspelt_field(kube: KubeCluster) -> None:
+    namespace = fresh(kube, "kt-typo2")
     body = service("web")
     body["spec"]["selectr"] = body["spec"].pop("selector")
     with pytest.raises(InvalidObjectError) as caught:
         kube.apply([body], namespace)
-    text = " ".join(f"{p.path}: {p.message}" for p in caught.value.problems) + caught.value.message
-    assert "selectr" in text
-    assert kube.get("Service", "web", namespace) is None
+    assert [p.path for p in caught.value.problems] == ["spec.selectr"]
 
 
 def test_409_already_exists_becomes_a_conflict_error(

@@ -56,7 +56,7 @@ def run_phase(
     report = session.reset() if phase == "start" else session.solve()
     applied = "ok" if report.ok else "refused"
     settle(endpoint, session.all_namespaces)
-    deadline = time.monotonic() + (20.0 if endpoint.real else 0.0)
+    deadline = time.monotonic() + (8.0 if endpoint.real else 0.0)
     while True:
         ctx = session.context()
         specs = [s for s in session.lab.spec.checks if s.id in wanted]
@@ -96,7 +96,7 @@ def test_lab_state_checks_agree_with_the_simulator(
                     differences.append(
                         Difference(
                             case,
-                            f"check {check}",
+                            f"check:{check}",
                             "status",
                             f"{real_status.value}: {real_message}",
                             f"{sim_status.value}: {sim_message}",

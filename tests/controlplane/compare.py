@@ -51,7 +51,8 @@ class Outcome:
 
     result: str
     problems: tuple[tuple[str, str], ...] = ()
-    message: str = ""
+    message: str = field(default="", compare=False)
+    """kube-tutor's own sentence around the API's answer: not compared."""
 
     def shown(self) -> str:
         """One line for reports."""
@@ -108,7 +109,11 @@ def settle(endpoint: Endpoint, namespaces: Iterable[str], timeout: float = 45.0)
 # -- normalising -----------------------------------------------------------------------------
 
 _GENERATED = re.compile(r"-[a-z0-9]{5}$")
-_HASHED = re.compile(r"-[0-9a-f]{8,10}(-[a-z0-9]{5})?$")
+_HASH = re.compile(r"-(?=[a-z]*\d)[bcdfghjklmnpqrstvwxz2456789]{8,10}\b")
+"""A pod-template or controller-revision hash: FNV-32a of the template, printed with
+`rand.SafeEncodeString`'s alphabet (k8s.io/apimachinery/pkg/util/rand); the simulator hashes
+its own way, so hashes are normalised like generated names."""
+_ALLOCATED_PORTS = frozenset({"nodePort", "healthCheckNodePort"})
 _TIME_KEYS = frozenset(
     {
         "creationTimestamp",
@@ -144,6 +149,9 @@ def normalise(obj: Any, *, namespaces: dict[str, str] | None = None) -> Any:
                 if k in _TIME_KEYS and v is not None:
                     out[k] = "<time>"
                     continue
+                if k in _ALLOCATED_PORTS and isinstance(v, int):
+                    out[k] = "<port>"  # random picks of the allocator (portallocator)
+                    continue
                 out[k] = walk(v, k)
             return out
         if isinstance(value, list):
@@ -153,8 +161,11 @@ def normalise(obj: Any, *, namespaces: dict[str, str] | None = None) -> Any:
                 return namespaces[value]
             if IP_RE.match(value) and (value.startswith("10.") or key in ("ip", "podIP")):
                 return "<ip>"
-            if key in ("name", "generateName", "pod-template-hash", "controller-revision-hash"):
-                return _HASHED.sub("-<hash>", _GENERATED.sub("-<gen>", value))
+            if key in ("pod-template-hash", "controller-revision-hash"):
+                return "<hash>"
+            value = _HASH.sub("-<hash>", value)
+            if key in ("name", "generateName"):
+                return _GENERATED.sub("-<gen>", value)
             for real, placeholder in namespaces.items():
                 if f"/{real}/" in value or value.startswith(f"{real}/"):
                     value = value.replace(real, placeholder)

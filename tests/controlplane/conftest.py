@@ -147,3 +147,29 @@ def learner_kube(control_plane: ControlPlane) -> KubeCluster:
     """The kube backend as `alice`, who has no rights until a test gives her a Role."""
     target = target_for(control_plane.kubeconfig, LEARNER_CONTEXT, prefix="alice")
     return KubeCluster(target, request_timeout=20)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The differential suite's figures: cases compared, differences allowed by reason."""
+    import sys
+
+    differential = sys.modules.get("tests.controlplane.test_differential")
+    if differential is None or not differential.SUMMARY["cases"]:
+        return
+    summary = differential.SUMMARY
+    write = terminalreporter.write_line
+    write(
+        f"controlplane differential: {summary['cases']} manifest cases "
+        f"({summary['objects']} objects/views compared), "
+        f"{summary.get('admission', 0)} admission cases"
+    )
+    by_reason: dict[str, int] = {}
+    for entry in differential.ALLOW.entries:
+        if entry.section == "lab_verdicts":
+            continue
+        label = f"[{entry.section}] {' '.join(entry.reason.split())[:110]}"
+        by_reason[label] = by_reason.get(label, 0) + entry.used
+    for label, count in sorted(by_reason.items(), key=lambda item: -item[1]):
+        write(f"  {count:5d} allowed  {label}")
+    for kind, count in sorted(summary["skipped"].items()):
+        write(f"  {count:5d} skipped  {kind}")

@@ -481,7 +481,7 @@ def test_progress_summary_counts_and_names_the_next_step(
     assert code == 0
     assert out.splitlines() == [
         "Course progress [--------------------] 0%",
-        "Lessons read 0/2, quizzes passed 0/2, labs done 0/1.",
+        "Lessons 0/2 read, quizzes 0/2 passed, labs 0/1 done.",
         "Next: lesson 01-services: Services in short. Run `kube-tutor lesson 01-services`.",
     ]
     run(["lesson", "1", "--content", str(pack)], capsys)

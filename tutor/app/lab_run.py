@@ -68,6 +68,18 @@ def summary(job: str, result: LabResult) -> str:
     return f"{done} {passed} of {len(result.verdicts)} checks pass."
 
 
+def next_note(course: Course, store: ProgressStore | None, lab: Lab) -> str:
+    """`Next: lab 03-...: title (key n).` once a lab is done (empty without a store)."""
+    if store is None:
+        return ""
+    from tutor.progress.summary import CourseProgress, next_step
+
+    step = next_step(course, CourseProgress.load(course, store), lab.id)
+    if step.kind == "done":
+        return f"Next: {step.words()}."
+    return f"Next: {step.words()} (key n)."
+
+
 def problem_lines(report: ApplyReport) -> list[str]:
     """Why nothing was applied, one line per problem: `service.yaml:7: ...`."""
     shown = []

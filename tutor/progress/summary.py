@@ -100,11 +100,12 @@ class Summary:
         return f"[{full * filled}{empty * (width - filled)}] {self.fraction:.0%}"
 
     def line(self) -> str:
-        """`Lessons read 3/14 · quizzes passed 1/14 · labs done 2/19` in words."""
+        """`Lessons 3/14 read, quizzes 1/14 passed, labs 2/19 done` (fits 80 columns with a
+        bar of 12 in front)."""
         return (
-            f"Lessons read {self.lessons.done}/{self.lessons.total}, "
-            f"quizzes passed {self.quizzes.done}/{self.quizzes.total}, "
-            f"labs done {self.labs.done}/{self.labs.total}"
+            f"Lessons {self.lessons.done}/{self.lessons.total} read, "
+            f"quizzes {self.quizzes.done}/{self.quizzes.total} passed, "
+            f"labs {self.labs.done}/{self.labs.total} done"
         )
 
 

@@ -25,10 +25,11 @@ from tutor.app.lab_run import (
     JobOutcome,
     LabRun,
     lab_markdown,
+    next_note,
     problem_lines,
     summary,
 )
-from tutor.app.messages import OpenLesson
+from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
 from tutor.app.screens.confirm import ConfirmDialog
 from tutor.app.widgets.check_list import CheckLine, CheckList
 from tutor.app.widgets.trace_view import TraceView
@@ -64,6 +65,7 @@ class LabScreen(Screen[None]):
             show=False,
             tooltip="Copy the line that points kubectl at this lab's cluster",
         ),
+        Binding("n", "next_step", "Next step", tooltip="Open what comes after this lab"),
         Binding("i", "task", "Task", show=False, tooltip="Show the task"),
         Binding(
             "o",
@@ -179,7 +181,10 @@ class LabScreen(Screen[None]):
         checks = self.query_one(CheckList)
         if outcome.result is not None:
             await checks.show_verdicts(outcome.result.verdicts)
-            self._note(summary(outcome.job, outcome.result))
+            note = summary(outcome.job, outcome.result)
+            if outcome.result.passed:
+                note = f"{note} {next_note(self.course, self.run.store, self.lab)}"
+            self._note(note)
         if outcome.report is not None and not outcome.report.ok:
             await self._show_problems(outcome.report)
         elif outcome.error and outcome.internal:
@@ -239,12 +244,15 @@ class LabScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys hide while typing; cluster keys grey out while a job runs."""
-        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson"} and self._editing():
+        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson", "next_step"} and self._editing():
             return False
         if action in CLUSTER_ACTIONS and self.busy:
             return None
         if action == "hint" and self.run.result is None:
             return None
+        if action == "next_step":
+            # Offered once the lab is done: the status line names the step.
+            return self.run.result is not None and self.run.result.passed
         return True
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
@@ -333,6 +341,23 @@ class LabScreen(Screen[None]):
     def action_back(self) -> None:
         """Back to where the lab was opened from."""
         self.dismiss()
+
+    def action_next_step(self) -> None:
+        """Open the next lab, quiz or lesson (the one the status line names)."""
+        from tutor.progress.summary import CourseProgress, next_step
+
+        if self.run.store is None:
+            return
+        step = next_step(self.course, CourseProgress.load(self.course, self.run.store), self.lab.id)
+        if step.kind == "lab":
+            self.dismiss()
+            self.app.post_message(OpenLab(step.id))
+        elif step.kind == "quiz":
+            self.dismiss()
+            self.app.post_message(OpenQuiz(step.id))
+        elif step.kind == "lesson":
+            self.dismiss()
+            self.app.post_message(OpenLesson(step.id))
 
     def action_lesson(self) -> None:
         """Open the lesson this lab practises."""

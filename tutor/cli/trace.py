@@ -48,6 +48,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from tutor.checks.context import Unresolved
     from tutor.cli import plain_requested
     from tutor.cli.lab import open_session
+    from tutor.cli.text import terminal_width
     from tutor.cluster.base import ClusterError
     from tutor.labs.trace import (
         check_request,
@@ -95,5 +96,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     except ClusterError as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return 1
-    print(report.render(plain=plain_requested(args)))
+    # On a terminal the hops use its width; piped output keeps the stable 78 columns.
+    width = terminal_width() if sys.stdout.isatty() else None
+    print(report.render(plain=plain_requested(args), width=width))
     return 0 if report.ok else 1

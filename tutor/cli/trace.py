@@ -96,6 +96,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     except ClusterError as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return 1
+    from tutor.labs.clustermap import TracedPath, save_trace
+
+    save_trace(session.lab.id, TracedPath.from_report(report))  # the map shows it
     # On a terminal the hops use its width; piped output keeps the stable 78 columns.
     width = terminal_width() if sys.stdout.isatty() else None
     print(report.render(plain=plain_requested(args), width=width))

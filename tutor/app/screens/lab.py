@@ -32,6 +32,7 @@ from tutor.app.lab_run import (
 from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
 from tutor.app.screens.confirm import ConfirmDialog
 from tutor.app.widgets.check_list import CheckLine, CheckList
+from tutor.app.widgets.cluster_map_view import ClusterMapView
 from tutor.app.widgets.trace_view import TraceView
 from tutor.app.widgets.workspace_editor import WorkspaceEditor
 from tutor.checks.registry import title_of
@@ -67,6 +68,13 @@ class LabScreen(Screen[None]):
         ),
         Binding("n", "next_step", "Next step", tooltip="Open what comes after this lab"),
         Binding("i", "task", "Task", show=False, tooltip="Show the task"),
+        Binding(
+            "m",
+            "map",
+            "Map",
+            show=False,
+            tooltip="Show the live map of the lab's cluster (nodes, Pods, Services, routes)",
+        ),
         Binding(
             "o",
             "lesson",
@@ -124,6 +132,8 @@ class LabScreen(Screen[None]):
                     yield WorkspaceEditor(self.workspace, blink=self.blink, id="workspace")
                 with TabPane("Trace (t)", id="pane-trace"):
                     yield TraceView(plain=self.plain, blink=self.blink, id="trace")
+                with TabPane("Map (m)", id="pane-map"):
+                    yield ClusterMapView(plain=self.plain, id="cluster-map")
             lines = [
                 CheckLine(spec.id, title_of(spec), role=spec.role) for spec in self.lab.spec.checks
             ]
@@ -166,6 +176,8 @@ class LabScreen(Screen[None]):
             shown.update(f"kubectl (y copies): {line}")
             shown.display = True
             self._watch_cluster()
+        if outcome.map is not None:
+            self.query_one(ClusterMapView).show_map(outcome.map)
         if outcome.job == "trace":
             self._show_trace(outcome)
         else:
@@ -244,7 +256,9 @@ class LabScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys hide while typing; cluster keys grey out while a job runs."""
-        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson", "next_step"} and self._editing():
+        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson", "next_step", "map"} and (
+            self._editing()
+        ):
             return False
         if action in CLUSTER_ACTIONS and self.busy:
             return None
@@ -332,6 +346,11 @@ class LabScreen(Screen[None]):
         """Show the workspace files and focus the editor."""
         self.query_one(TabbedContent).active = "pane-files"
         self.query_one(WorkspaceEditor).editor.focus()
+
+    def action_map(self) -> None:
+        """Show the live map of the lab's cluster."""
+        self.query_one(TabbedContent).active = "pane-map"
+        self.query_one(ClusterMapView).focus()
 
     def action_task(self) -> None:
         """Show the task."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from tutor.checks.context import Unresolved
 from tutor.cluster.base import Cluster, ClusterError
 from tutor.content.loader import Course, Lab
-from tutor.labs.clustermap import ClusterMap, TracedPath, build_map, load_trace, save_trace
+from tutor.labs.clustermap import ClusterMap, TracedPath, live_map, save_trace
 from tutor.labs.session import ApplyReport, Hint, LabResult, LabSession
 from tutor.labs.trace import TraceReport, check_request, check_to_trace, run_trace, target_request
 from tutor.labs.workspace import manifest_files, workspace_root
@@ -154,12 +154,7 @@ class LabRun:
         if session is None:
             return None
         try:
-            return build_map(
-                session.cluster,
-                session.all_namespaces,
-                backend=session.cluster.backend,
-                trace=load_trace(self.lab.id),
-            )
+            return live_map(session)
         except ClusterError:
             return None
 

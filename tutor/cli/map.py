@@ -30,19 +30,14 @@ def cmd_map(args: argparse.Namespace) -> int:
     from tutor.cli import plain_requested
     from tutor.cli.lab import open_session
     from tutor.cluster.base import ClusterError
-    from tutor.labs.clustermap import build_map, load_trace, render_text
+    from tutor.labs.clustermap import live_map, render_text
 
     args.id = args.lab
     session = open_session(args)
     if session is None:
         return 2
     try:
-        cmap = build_map(
-            session.cluster,
-            session.all_namespaces,
-            backend=session.cluster.backend,
-            trace=load_trace(session.lab.id),
-        )
+        cmap = live_map(session)
     except ClusterError as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return 1

@@ -14,9 +14,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tutor.cluster.base import Obj, ObjectSource
+from tutor.cluster.base import ClusterError, Obj, ObjectSource
+
+if TYPE_CHECKING:
+    from tutor.labs.session import LabSession
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
@@ -29,7 +32,7 @@ broke; `ok` / `bad` are ready / not-ready things."""
 
 # -- the last trace, kept between processes --------------------------------------------------
 
-_REF = re.compile(r"\b(Service|Ingress|Gateway|HTTPRoute|GRPCRoute|Pod) (?:([\w.-]+)/)?([\w.-]+)")
+_REF = re.compile(r"\b(Service|Ingress|Gateway|HTTPRoute|Pod) (?:([\w.-]+)/)?([\w.-]+)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class TracedPath:
     hops: tuple[TracedHop, ...]
     answered_by: str | None = None
     """The Pod that answered, when one did."""
+    request: dict[str, Any] = field(default_factory=dict)
+    """What was sent (`target`, `protocol`, `source`, `headers`, `record_type`), so the map
+    can trace it again when the cluster changes."""
 
     @classmethod
     def from_report(cls, report: Any) -> TracedPath:
@@ -64,7 +70,14 @@ class TracedPath:
             hops.append(TracedHop(hop.name, hop.summary, hop.ok, hop.failure, tuple(sorted(refs))))
         request = report.trace.request
         label = f"{request.protocol.upper()} {request.target} from {request.source}"
-        return cls(label, report.ok, tuple(hops), report.trace.attempt.backend)
+        sent = {
+            "target": request.target,
+            "protocol": request.protocol,
+            "source": request.source,
+            "headers": dict(request.headers or {}),
+            "record_type": request.record_type,
+        }
+        return cls(label, report.ok, tuple(hops), report.trace.attempt.backend, sent)
 
     def on_path(self) -> set[tuple[str, str]]:
         """Every (kind, name) the request went through."""
@@ -95,7 +108,13 @@ class TracedPath:
             )
             for h in data["hops"]
         )
-        return cls(str(data["label"]), bool(data["ok"]), hops, data.get("answered_by"))
+        return cls(
+            str(data["label"]),
+            bool(data["ok"]),
+            hops,
+            data.get("answered_by"),
+            dict(data.get("request") or {}),
+        )
 
 
 def trace_file(lab_id: str) -> Path:
@@ -402,15 +421,55 @@ def build_map(
             )
             target.pods.append(mark)
         services.extend(_service(s, source) for s in source.list("Service", ns))
-        ingresses.extend(_ingress(i, home) for i in source.list("Ingress", ns))
-        gateways.extend(source.list("Gateway", ns))
-        for kind in ("HTTPRoute", "GRPCRoute"):
-            routes.extend(_with_kind(source.list(kind, ns), kind))
+        ingresses.extend(_ingress(i, home) for i in _optional(source, "Ingress", ns))
+        gateways.extend(_optional(source, "Gateway", ns))
+        routes.extend(_with_kind(_optional(source, "HTTPRoute", ns), "HTTPRoute"))
     zones: dict[str, list[NodeMark]] = {}
     for node_mark in nodes.values():
         zones.setdefault(node_mark.zone, []).append(node_mark)
     marks = ingresses + [_gateway(g, routes, home) for g in gateways]
     return ClusterMap(home, backend, dict(sorted(zones.items())), services, marks, trace)
+
+
+def _optional(source: ObjectSource, kind: str, namespace: str) -> list[Obj]:
+    """Objects of a kind the cluster may not serve (no Gateway API CRDs): none then."""
+    try:
+        return source.list(kind, namespace)
+    except ClusterError:
+        return []
+
+
+def live_map(session: LabSession) -> ClusterMap:
+    """The map of a lab now, with its last traced request traced again on the cluster as it
+    is (so a fixed Service no longer shows where the old request broke)."""
+    trace = load_trace(session.lab.id)
+    if trace is not None and trace.request:
+        trace = _retrace(session, trace) or trace
+    return build_map(
+        session.cluster, session.all_namespaces, backend=session.cluster.backend, trace=trace
+    )
+
+
+def _retrace(session: LabSession, old: TracedPath) -> TracedPath | None:
+    from tutor.checks.context import Unresolved
+    from tutor.labs.trace import run_trace, target_request
+
+    sent = old.request
+    ctx = session.context()
+    try:
+        traced = target_request(
+            ctx,
+            str(sent["target"]),
+            protocol=sent.get("protocol"),
+            source=str(sent.get("source", "probe")),
+            headers=sent.get("headers") or {},
+            record_type=sent.get("record_type", "A"),
+        )
+        fresh = TracedPath.from_report(run_trace(ctx, traced))
+    except (Unresolved, ClusterError, KeyError):
+        return None
+    save_trace(session.lab.id, fresh)
+    return fresh
 
 
 def _with_kind(objects: Iterable[Obj], kind: str) -> list[Obj]:
@@ -529,13 +588,13 @@ def render_map(cmap: ClusterMap, *, plain: bool = False) -> list[MapLine]:
             if endpoint.ready:
                 state, role = "ready", "ok"
             elif endpoint.terminating:
-                state, role = "terminating (no new connections)", "bad"
+                state, role = "TERMINATING", "bad"
             else:
-                state, role = "not ready (gets no traffic)", "bad"
+                state, role = "NOT READY (no traffic)", "bad"
             arrow = marks.arrow if endpoint.ready else marks.none
             extra, highlight = tag("Pod", endpoint.pod)
-            line = f"    {arrow} {endpoint.address}{port}{who}" + (f" ({where})" if where else "")
-            out.append(MapLine(f"{line} {state}{extra}", highlight or role))
+            line = f"    {arrow} {state} {endpoint.address}{port}{who}"
+            out.append(MapLine(line + (f" ({where})" if where else "") + extra, highlight or role))
     if cmap.routes:
         out.append(MapLine(""))
         out.append(MapLine("Ingress and Gateway routes", "heading"))

@@ -111,10 +111,16 @@ def test_open_lesson_next_previous_and_marked_read(make_app: MakeApp, store: Pro
         assert screen.lesson.id == "01-services"
         assert app.focused is not None and app.focused.id == "reader"
         assert "A stable front door" in screen_text(app)
+        assert store.lessons_read() == set()  # opened is not read
+        assert "Marked read at the end of the page." in screen_text(app)
+        await press(pilot, "end")
         assert store.lessons_read() == {"01-services"}
+        assert "Read." in screen_text(app)
         await press(pilot, "n")
         assert screen.lesson.id == "02-endpoints"
         assert "Who is behind the Service" in screen_text(app)
+        assert store.lessons_read() == {"01-services"}  # flashed by: not read
+        await press(pilot, "end")
         await press(pilot, "n")  # the last lesson: nothing after it
         assert screen.lesson.id == "02-endpoints"
         await press(pilot, "p")
@@ -128,13 +134,17 @@ def test_open_lesson_next_previous_and_marked_read(make_app: MakeApp, store: Pro
     run(make_app(), scenario)
 
 
-def test_continue_opens_first_unread_lesson(make_app: MakeApp, store: ProgressStore) -> None:
+def test_continue_opens_the_next_step(make_app: MakeApp, store: ProgressStore) -> None:
+    """After lesson 1 is read, its lab comes next (then its quiz, then lesson 2)."""
     store.mark_read("01-services")
 
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
+        text = screen_text(app)
+        assert "Lessons 1/2 read, quizzes 0/2 passed, labs 0/1 done." in text
+        assert "Next (c): lab 01-fix-selector: The Service that selects nothing." in text
         await press(pilot, "c")
-        assert isinstance(app.screen, LessonScreen)
-        assert app.screen.lesson.id == "02-endpoints"
+        assert isinstance(app.screen, LabScreen)
+        assert app.screen.lab.id == "01-fix-selector"
 
     run(make_app(), scenario)
 
@@ -180,7 +190,7 @@ def quiz_scenario(answers: list[list[str]], expect_right: bool) -> Scenario:
         await press(pilot, "escape", "escape")
         assert isinstance(app.screen, HomeScreen)
         quiz_label = tree_labels(app)[2]
-        assert quiz_label == ("Quiz  ✔ 6/6 right" if expect_right else "Quiz  · 0/6 right")
+        assert quiz_label == ("Quiz  ✔ 6/6 right, passed" if expect_right else "Quiz  · 0/6 right")
 
     return scenario
 
@@ -231,11 +241,11 @@ def test_help_lists_keys_of_every_screen(make_app: MakeApp) -> None:
         await press(pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for words in ("Ctrl+Q", "Open the first lesson not read yet", "Next lesson"):
+        for words in ("Ctrl+Q", "Open the next step: a lesson, lab or quiz", "Next lesson"):
             assert words in text
         await press(pilot, "end")
         text = screen_text(app)
-        for words in ("Ctrl+S", "Move the highlighted item up", "Open its lesson"):
+        for words in ("Ctrl+S", "New line, indented like the one above", "Open its lesson"):
             assert words in text
         await press(pilot, "escape")
         assert isinstance(app.screen, HomeScreen)
@@ -314,7 +324,7 @@ def test_course_loads_in_a_worker_and_notice_is_shown_once(
         assert [lesson.id for lesson in app.course.lessons] == ["01-services", "02-endpoints"]
         assert tree_labels(app)[0] == "01 Services in short  · unread"
         assert isinstance(app.focused, CourseTree)
-        await press(pilot, "enter", "escape")
+        await press(pilot, "enter", "end", "escape")
         assert len(notes) == 1 and "kept as" in notes[0]
         assert app.store.lessons_read() == {"01-services"}
 
@@ -324,7 +334,7 @@ def test_course_loads_in_a_worker_and_notice_is_shown_once(
 def test_plain_mode_uses_words_and_ascii(make_app: MakeApp) -> None:
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
         assert app.no_color
-        await press(pilot, "enter", "escape")
+        await press(pilot, "enter", "end", "escape")
         text = screen_text(app)
         assert "[x] read" in text and "[ ] 6 questions, not started" in text
         for glyph in ("✔", "▼", "╭", "│", "⎈"):

@@ -108,10 +108,13 @@ def test_list_warns_about_broken_files(capsys: pytest.CaptureFixture[str]) -> No
 def test_lesson_prints_and_marks_read(wanted: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["lesson", wanted, "--content", str(GOOD)], capsys)
     assert code == 0
-    assert out.startswith("# Alpha lesson\n\nA small lesson that the unit tests load.\n")
-    assert "- Read a fixture lesson" in out
+    assert out.startswith(
+        "Alpha lesson\n============\n\nA small lesson that the unit tests load.\n"
+    )
+    assert "• Read a fixture lesson" in out
     assert "The body of the alpha lesson." in out
-    assert "Service (kubernetes.io): https://kubernetes.io/" in out
+    # Wrapped between words: a long URL goes whole onto the next line.
+    assert "Service (kubernetes.io):" in out and "\n  https://kubernetes.io/docs/" in out
     store = ProgressStore()
     assert store.lessons_read() == {"01-alpha"}
     store.close()
@@ -339,3 +342,170 @@ def test_a_number_matching_two_labs_asks_for_the_full_id(
     code, _, err = run(["lab", "check", "01", "--backend", "sim", "--content", str(GOOD)], capsys)
     assert code == 2
     assert "01-first-service" in err and "01-alpha-lab" in err and "full id" in err
+
+
+# -- labs on the CLI: the next step, start messages, apply then check, trace, progress ------
+
+PACK = REPO / "tests" / "ui" / "pack"
+LAB = "01-fix-selector"
+
+
+def lab_pack(tmp_path: Path, *, refused: bool = False) -> Path:
+    """A copy of the UI pack; with `refused`, a start file the API server refuses (a nodePort
+    out of range, as lab 08 of the course does on purpose)."""
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    if refused:
+        service = pack / "labs" / LAB / "start" / "service.yaml"
+        text = service.read_text(encoding="utf-8")
+        text = text.replace("type: ClusterIP\n", "")
+        service.write_text(
+            text.replace("spec:\n", "spec:\n  type: NodePort\n", 1).replace(
+                "targetPort: 8080", "targetPort: 8080\n      nodePort: 8080"
+            ),
+            encoding="utf-8",
+        )
+    return pack
+
+
+def lab_args(pack: Path, *rest: str) -> list[str]:
+    return [*rest, "--content", str(pack), "--backend", "sim"]
+
+
+def test_lab_start_shows_task_files_and_next_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    code, out, _ = run(lab_args(pack, "lab", "start", LAB), capsys)
+    assert code == 0
+    assert "The Service that selects nothing" in out
+    assert "The Deployment web runs three ready Pods" in out  # Markdown rendered, no backticks
+    assert "`web`" not in out
+    assert "Your files: deployment.yaml, service.yaml in " in out
+    assert f"`kube-tutor lab apply {LAB}` (applies and checks)" in out
+    assert "were kept" not in out
+
+
+def test_lab_start_again_says_the_files_were_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    assert run(lab_args(pack, "lab", "start", LAB), capsys)[0] == 0
+    code, out, _ = run(lab_args(pack, "lab", "start", LAB), capsys)
+    assert code == 0
+    assert out.startswith(
+        "Your files from last time were kept (deployment.yaml, service.yaml); "
+        f"`kube-tutor lab reset {LAB}` starts over from the start files."
+    )
+    assert "The Service that selects nothing" in out
+
+
+def test_lab_start_with_refused_files_still_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A nodePort outside 30000-32767 is refused by the API server (the Service REST
+    strategy's port allocator: pkg/registry/core/service/portallocator "not in the valid
+    range"); the lab starts anyway, with its task, and `lab check` is what fails."""
+    pack = lab_pack(tmp_path, refused=True)
+    code, out, err = run(lab_args(pack, "lab", "start", LAB), capsys)
+    assert code == 0
+    assert "Nothing was applied:" in err and "not in the valid range" in err
+    assert "The Service that selects nothing" in out
+    assert "that refusal is the problem this lab asks you to fix. The lab has started." in out
+    code, out, _ = run(lab_args(pack, "lab", "check", LAB), capsys)
+    assert code == 1 and "[FAIL]" in out
+
+
+def test_lab_apply_checks_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "start", LAB), capsys)
+    code, out, _ = run(lab_args(pack, "lab", "apply", LAB), capsys)
+    assert code == 0  # applied; the failing checks are shown, `lab check` is the verdict
+    assert "Service web configured" in out or "Service web unchanged" in out
+    assert "[FAIL] endpoints" in out and "0/2 checks pass" in out
+    code, out, _ = run(lab_args(pack, "lab", "apply", LAB, "--no-check"), capsys)
+    assert code == 0 and "checks pass" not in out
+
+
+def test_lab_solve_checks_and_names_the_next_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "start", LAB), capsys)
+    code, out, _ = run(lab_args(pack, "lab", "solve", LAB), capsys)
+    assert code == 0
+    assert "2/2 checks pass" in out
+    # The pack's lesson 01 has a quiz: it comes next, before lesson 02.
+    assert (
+        "Every check passes: lab done! Next: the quiz of lesson 01-services: Services in short. "
+        "Run `kube-tutor quiz 01-services`." in out
+    )
+    code, out, _ = run(lab_args(pack, "lab", "check", LAB), capsys)
+    assert code == 0 and "Next: the quiz of lesson 01-services" in out
+
+
+def test_trace_without_target_traces_the_failing_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "start", LAB), capsys)
+    code, out, _ = run(lab_args(pack, "trace", LAB, "--plain"), capsys)
+    assert code == 1
+    assert out.startswith("Tracing the request of check reach: http://web/hostname\n")
+    assert "[FAIL] kube-proxy" in out
+
+
+def test_trace_after_solve_starts_from_the_real_probe_pod(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check round `lab solve` runs starts the probe Pod, so the trace leaves from it,
+    as in the app (the data plane names a stand-in only when that Pod is missing)."""
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "start", LAB), capsys)
+    run(lab_args(pack, "lab", "solve", LAB, "--no-check"), capsys)
+    code, out, _ = run(lab_args(pack, "trace", LAB, "http://web/hostname", "--plain"), capsys)
+    assert code == 0
+    assert "stand-in" not in out
+    assert "[ok] client: Pod kt-01-fix-selector/kube-tutor-probe on kube-tutor-worker" in out
+
+
+def test_progress_summary_counts_and_names_the_next_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    code, out, _ = run(["progress", "--plain", "--content", str(pack)], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "Course progress [--------------------] 0%",
+        "Lessons 0/2 read, quizzes 0/2 passed, labs 0/1 done.",
+        "Next: lesson 01-services: Services in short. Run `kube-tutor lesson 01-services`.",
+    ]
+    run(["lesson", "1", "--content", str(pack)], capsys)
+    run(lab_args(pack, "lab", "solve", LAB), capsys)
+    code, out, _ = run(["progress", "--json", "--content", str(pack)], capsys)
+    document = json.loads(out)
+    assert document["lessons"] == {"done": 1, "total": 2}
+    assert document["labs"] == {"done": 1, "total": 1}
+    assert document["next"] == {
+        "kind": "quiz",
+        "id": "01-services",
+        "command": "kube-tutor quiz 01-services",
+    }
+
+
+def test_lesson_is_wrapped_to_the_terminal_without_markup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    code, out, _ = run(["lesson", "1", "--plain", "--content", str(PACK)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    prose = [line for line in lines if not line.startswith("    ") and "https://" not in line]
+    assert max(len(line) for line in prose) <= 39  # code and URLs are never broken
+    assert "**" not in out and "`" not in out
+    assert "- The default type is ClusterIP." in out
+    assert all(ord(ch) < 128 for ch in out)  # --plain: no box drawing, no typographic marks

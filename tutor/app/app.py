@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.filter import Monochrome
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tutor.app.commands import CourseCommands
@@ -102,6 +103,13 @@ class KubeTutorApp(App[None]):
         if self.store is not None and self.store.notice:
             self.notify(self.store.notice, title="Progress file", severity="warning", timeout=20)
             self.store.notice = None
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's commands without its "Keys" panel: the palette's Help entry (and F1)
+        show kube-tutor's own list of keys, so help is listed once."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
 
     def action_help(self) -> None:
         """Show every key binding."""

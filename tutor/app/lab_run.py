@@ -6,12 +6,13 @@ No Textual here: the screen calls `LabRun.run` from a worker thread and shows th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tutor.checks.context import Unresolved
 from tutor.cluster.base import Cluster, ClusterError
 from tutor.content.loader import Course, Lab
+from tutor.labs.clustermap import ClusterMap, TracedPath, live_map, save_trace
 from tutor.labs.session import ApplyReport, Hint, LabResult, LabSession
 from tutor.labs.trace import TraceReport, check_request, check_to_trace, run_trace, target_request
 from tutor.labs.workspace import manifest_files, workspace_root
@@ -55,7 +56,10 @@ def lab_markdown(course: Course, lab: Lab) -> str:
         "**Esc** leaves the editor.\n"
         "- **c** checks again; **h** gives a hint for the first failing check, one step "
         "more each time.\n"
-        "- **t** traces a request hop by hop; **r** starts over; **s** applies the solution.\n"
+        "- **t** traces a request hop by hop; **m** shows the live map of the cluster, with "
+        "the last traced path.\n"
+        "- **r** starts over; **s** applies the solution; once every check passes, **n** opens "
+        "the next step.\n"
     )
 
 
@@ -66,6 +70,18 @@ def summary(job: str, result: LabResult) -> str:
         return f"{done} Every check passes: lab done!"
     passed = sum(1 for v in result.verdicts if v.passed)
     return f"{done} {passed} of {len(result.verdicts)} checks pass."
+
+
+def next_note(course: Course, store: ProgressStore | None, lab: Lab) -> str:
+    """`Next: lab 03-...: title (key n).` once a lab is done (empty without a store)."""
+    if store is None:
+        return ""
+    from tutor.progress.summary import CourseProgress, next_step
+
+    step = next_step(course, CourseProgress.load(course, store), lab.id)
+    if step.kind == "done":
+        return f"Next: {step.words()}."
+    return f"Next: {step.words()} (key n)."
 
 
 def problem_lines(report: ApplyReport) -> list[str]:
@@ -93,6 +109,8 @@ class JobOutcome:
     error: str | None = None
     internal: bool = False
     """True when the error is a bug in kube-tutor, not the cluster's answer."""
+    map: ClusterMap | None = None
+    """The lab's cluster as it is after the job (for the Map tab)."""
 
 
 class LabRun:
@@ -126,7 +144,19 @@ class LabRun:
             outcome = JobOutcome(job, error=f"{type(exc).__name__}: {exc}", internal=True)
         if outcome.result is not None:
             self.result = outcome.result
+        if self.session is not None and outcome.error is None:
+            outcome = replace(outcome, map=self.cluster_map())
         return outcome
+
+    def cluster_map(self) -> ClusterMap | None:
+        """The map of the lab's cluster now, with the last trace (None when unreadable)."""
+        session = self.session
+        if session is None:
+            return None
+        try:
+            return live_map(session)
+        except ClusterError:
+            return None
 
     def _run(self, job: str, target: str | None) -> JobOutcome:
         report: ApplyReport | None = None
@@ -161,7 +191,9 @@ class LabRun:
                     return JobOutcome("trace", error="This lab has no traffic check to trace.")
             else:
                 traced = target_request(ctx, target)
-            return JobOutcome("trace", trace=run_trace(ctx, traced), target=traced.label)
+            report = run_trace(ctx, traced)
+            save_trace(self.lab.id, TracedPath.from_report(report))  # the map highlights it
+            return JobOutcome("trace", trace=report, target=traced.label)
         except Unresolved as exc:
             return JobOutcome("trace", target=target or "", error=f"Cannot trace this yet: {exc}.")
 

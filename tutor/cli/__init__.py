@@ -40,6 +40,7 @@ _COMMAND_MODULES = (
     "tutor.cli.cluster",
     "tutor.cli.doctor",
     "tutor.cli.trace",
+    "tutor.cli.map",
     "tutor.cli.schema",
     "tutor.cli.sim",
 )

@@ -119,13 +119,23 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         return 2
     lesson = course.lesson(lesson_id)
     assert lesson is not None
-    print(f"# {lesson.meta.title}\n\n{lesson.meta.summary}\n")
-    print("Objectives:\n" + "\n".join(f"- {o}" for o in lesson.meta.objectives) + "\n")
-    print(lesson.body.rstrip())
+    from tutor.cli import plain_requested
+    from tutor.cli.text import render_markdown
+
+    objectives = "\n".join(f"- {o}" for o in lesson.meta.objectives)
+    parts = [
+        f"# {lesson.meta.title}",
+        lesson.meta.summary.strip(),
+        f"**You will be able to:**\n\n{objectives}",
+        lesson.body.strip(),
+    ]
     if lesson.meta.references:
-        print(
-            "\nReferences:\n" + "\n".join(f"- {r.title}: {r.url}" for r in lesson.meta.references)
-        )
+        refs = "\n".join(f"- {r.title}: {r.url}" for r in lesson.meta.references)
+        parts.append(f"## References\n\n{refs}")
+    labs = [f"- lab {lab.id}: {lab.spec.title}" for lab in course.labs_of(lesson.id)]
+    if labs:
+        parts.append("## Practise\n\n" + "\n".join(labs))
+    print(render_markdown("\n\n".join(parts), plain=plain_requested(args)))
     from tutor.progress.store import ProgressStore
 
     ProgressStore().mark_read(lesson.id)

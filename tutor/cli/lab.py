@@ -19,7 +19,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `lab` command."""
     from tutor.cli import add_global_options
 
-    p = sub.add_parser("lab", help="work on a lab: start, apply, check, hint, reset, solve, watch")
+    p = sub.add_parser(
+        "lab",
+        help="work on a lab: start, apply, check, hint, reset, solve, watch",
+        description="apply and solve check after applying (exit 1 only when nothing was "
+        "applied); check exits 1 when a check does not pass; watch stops when the lab is done.",
+    )
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("id", help="lab id or its number")
     add_backend_options(p)
@@ -28,6 +33,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--wait", type=float, default=None, help="check: seconds to wait for pending checks"
     )
     p.add_argument("--check", dest="check_id", help="hint: the check to get a hint for")
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="apply, solve: only apply, without the check round that follows",
+    )
     add_global_options(p)
     p.set_defaults(handler=cmd_lab)
 
@@ -80,6 +90,7 @@ def open_session(args: argparse.Namespace) -> LabSession | None:
     except ClusterError as exc:
         print(f"kube-tutor: {exc}", file=sys.stderr)
         return None
+    args.course = course  # for the next step after a lab is done
     return LabSession(lab, cluster, store=ProgressStore(), prefix=args.namespace_prefix)
 
 
@@ -98,30 +109,25 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, session: LabSession) -> int:
-    if args.action in ("start", "apply", "reset", "solve"):
-        if args.action == "start":
-            report = session.start()
-        elif args.action == "apply":
+    if args.action == "start":
+        return _start(args, session)
+    if args.action in ("apply", "reset", "solve"):
+        if args.action == "apply":
             report = session.apply()
         elif args.action == "reset":
             report = session.reset()
         else:
             report = session.solve()
         print_report(report, session)
-        if args.action == "start" and report.ok:
-            print(f"\n{session.lab.spec.title}\n\n{session.task().strip()}")
-        return 0 if report.ok else 1
+        if not report.ok:
+            return 1
+        if args.action != "reset" and not args.no_check:
+            # Like the app: an apply is followed by a check round (--no-check skips it).
+            print()
+            _check_and_say(args, session)
+        return 0
     if args.action == "check":
-        wait = (
-            args.wait
-            if args.wait is not None
-            else (0.0 if session.cluster.backend == "sim" else 30.0)
-        )
-        result = session.check(wait=wait)
-        if args.json:
-            print(json.dumps(result.to_json(), indent=2))
-        else:
-            print_result(result)
+        result = _check_and_say(args, session)
         return 0 if result.passed else 1
     if args.action == "hint":
         hint = session.hint(args.check_id)
@@ -134,12 +140,103 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
             return 0
         print(f"Hint {hint.tier}/{hint.tiers} for check {hint.check_id}:\n{hint.text.strip()}")
         return 0
-    for applied, result in session.watch():  # watch: until Ctrl-C
+    return _watch(args, session)
+
+
+def _start(args: argparse.Namespace, session: LabSession) -> int:
+    """Start the lab and always show its task; a refusal of the start files is part of the
+    lab (the learner fixes it), so only an unreachable cluster makes the start fail."""
+    from tutor.labs.workspace import manifest_files
+
+    kept = [path.name for path in manifest_files(session.workspace)]
+    report = session.start()
+    if kept:
+        print(
+            f"Your files from last time were kept ({', '.join(kept)}); "
+            f"`kube-tutor lab reset {session.lab.id}` starts over from the start files."
+        )
+    print_report(report, session)
+    if report.error and not report.problems:
+        return 1  # the cluster did not answer: the lab did not start
+    print(f"\n{session.lab.spec.title}\n")
+    print(render_text(session.task().strip(), plain=plain_output(args)))
+    files = ", ".join(path.name for path in manifest_files(session.workspace)) or "none"
+    print()
+    if not report.ok:
+        print(
+            "The cluster refused the start files (above): that refusal is the problem this "
+            "lab asks you to fix. The lab has started."
+        )
+    print(f"Your files: {files} in {session.workspace}")
+    print(
+        f"Next: edit them, then `kube-tutor lab apply {session.lab.id}` (applies and checks), "
+        f"or `kube-tutor lab watch {session.lab.id}` to apply on every save; "
+        f"`kube-tutor lab check {session.lab.id}` checks without applying."
+    )
+    return 0
+
+
+def _check_and_say(args: argparse.Namespace, session: LabSession) -> LabResult:
+    """One check round, printed (or as JSON), with the next step when every check passes."""
+    wait = (
+        args.wait if args.wait is not None else (0.0 if session.cluster.backend == "sim" else 30.0)
+    )
+    result = session.check(wait=wait)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return result
+    print_result(result)
+    if result.passed:
+        print(f"Every check passes: lab done! {next_line(args, session)}")
+    return result
+
+
+def next_line(args: argparse.Namespace, session: LabSession) -> str:
+    """What comes after this lab, as a shell command."""
+    from tutor.progress.summary import CourseProgress, next_step
+
+    course = getattr(args, "course", None)
+    if course is None or session.store is None:
+        return ""
+    progress = CourseProgress.load(course, session.store)
+    return next_step(course, progress, session.lab.id).cli_line()
+
+
+CLEAR = "\x1b[H\x1b[2J"
+"""ANSI: cursor home, clear the screen (lab watch redraws in place on a terminal)."""
+
+
+def _watch(args: argparse.Namespace, session: LabSession) -> int:
+    """Re-apply on save and re-check; redraw in place; stop when every check passes."""
+    redraw = sys.stdout.isatty() and not plain_output(args)
+    for rounds, (applied, result) in enumerate(session.watch(), 1):  # until done or Ctrl-C
+        if redraw:
+            print(CLEAR, end="")
+        elif rounds > 1:
+            print(f"\n-- round {rounds} --")
         if applied is not None:
             print_report(applied, session)
         print_result(result)
-        print("-- watching the workspace for saves (Ctrl-C to stop) --")
+        if result.passed:
+            print(f"Every check passes: lab done! {next_line(args, session)}")
+            print("Stopped watching: the lab is done.")
+            return 0
+        print(f"-- watching {session.workspace} for saves (Ctrl-C to stop) --", flush=True)
     return 0
+
+
+def plain_output(args: argparse.Namespace) -> bool:
+    """Plain text asked for (--plain or NO_COLOR)."""
+    from tutor.cli import plain_requested
+
+    return plain_requested(args)
+
+
+def render_text(markdown: str, *, plain: bool) -> str:
+    """Markdown for the terminal (see `tutor.cli.text`)."""
+    from tutor.cli.text import render_markdown
+
+    return render_markdown(markdown, plain=plain)
 
 
 def print_report(report: ApplyReport, session: LabSession) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 from tutor.checks.context import CheckContext
 from tutor.checks.verdict import Diagnosis, Status, Verdict
 from tutor.cluster.base import ProbeRequest
+from tutor.cluster.sim.trace import WIDTH as TRACE_WIDTH
 from tutor.cluster.sim.trace import Trace
 from tutor.content.models import CheckSpec
 
@@ -116,9 +117,10 @@ class TraceReport:
                 lines.append(f"  See lesson {diagnosis.lesson}.")
         return lines
 
-    def render(self, plain: bool = False) -> str:
-        """The hops, then why the failing hop failed."""
-        return "\n".join([self.trace.render(plain=plain), *self.why_lines()])
+    def render(self, plain: bool = False, width: int | None = None) -> str:
+        """The hops, then why the failing hop failed (hops wrapped to `width`, default 78)."""
+        hops = self.trace.render(plain=plain, width=width or TRACE_WIDTH)
+        return "\n".join([hops, *self.why_lines()])
 
 
 def run_trace(ctx: CheckContext, traced: TraceRequest) -> TraceReport:

@@ -75,7 +75,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from tutor.app.app import KubeTutorApp
     from tutor.app.screens.home import HomeScreen
     from tutor.app.screens.lab import LabScreen
-    from tutor.app.screens.lesson import LessonScreen
+    from tutor.app.screens.lesson import LAB_KEYS_HELP, LessonScreen
     from tutor.app.screens.quiz import QuizScreen
     from tutor.app.widgets.choice_list import ChoiceList
     from tutor.app.widgets.order_list import OrderList
@@ -83,7 +83,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
     found = [(BUILT_IN[0][0], binding_rows(KubeTutorApp.BINDINGS) + BUILT_IN[0][1])]
     found.append((BUILT_IN[1][0], BUILT_IN[1][1] + binding_rows(HomeScreen.BINDINGS)))
-    found.append(("Lesson", binding_rows(LessonScreen.BINDINGS) + BUILT_IN[2][1]))
+    found.append(("Lesson", [*binding_rows(LessonScreen.BINDINGS), LAB_KEYS_HELP, *BUILT_IN[2][1]]))
     quiz = binding_rows(QuizScreen.BINDINGS)
     quiz += [("a, b, c ... / t, f", "Mark the choice with that letter")]
     quiz += binding_rows(ChoiceList.BINDINGS)
@@ -92,6 +92,7 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     found.append(("Quiz", quiz))
     lab = binding_rows(LabScreen.BINDINGS) + binding_rows(WorkspaceEditor.BINDINGS)
     lab += [("Tab (in the editor)", "Indent by two spaces")]
+    lab += [("Enter (in the editor)", "New line, indented like the one above")]
     lab += [("Enter (in the trace field)", "Trace the target typed there")]
     found.append(("Lab", lab))
     return found

@@ -30,7 +30,7 @@ class HomeScreen(Screen[None]):
         (100, "-wide"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "continue", "Continue", tooltip="Open the first lesson not read yet"),
+        Binding("c", "continue", "Continue", tooltip="Open the next step: a lesson, lab or quiz"),
     ]
 
     def __init__(
@@ -51,6 +51,7 @@ class HomeScreen(Screen[None]):
                 yield ProblemList(self.course.problems, self.course.roots, id="problems")
             if not self.course.lessons:
                 yield Static("No lessons were found.", id="empty", markup=False)
+            yield Static("", id="course-summary", markup=False)
             with Horizontal(id="home-main"):
                 yield CourseTree(self.plain, id="course-tree")
                 yield CourseItemInfo(id="item-info", markup=False)
@@ -89,8 +90,26 @@ class HomeScreen(Screen[None]):
     def _refresh_progress(self) -> None:
         assert self.course is not None
         progress = self._progress()
+        self._show_summary(progress)
         self.query_one(CourseTree).show_course(self.course, progress)
         self.query_one(CourseItemInfo).show_item(self.item, self.course, progress)
+
+    def _show_summary(self, progress: CourseProgress) -> None:
+        from tutor.progress.summary import next_step, summarise
+
+        assert self.course is not None
+        summary = summarise(self.course, progress)
+        step = next_step(self.course, progress, self._furthest(progress))
+        nxt = f"Next (c): {step.words()}." if step.kind != "done" else f"Next: {step.words()}."
+        self.query_one("#course-summary", Static).update(
+            f"{summary.bar(12, plain=self.plain)}  {summary.line()}.\n{nxt}"
+        )
+
+    def _furthest(self, progress: CourseProgress) -> str | None:
+        """The last lesson read, in course order: the next step continues from there."""
+        assert self.course is not None
+        read = [x.id for x in self.course.lessons if x.id in progress.read]
+        return read[-1] if read else None
 
     def on_course_tree_item_highlighted(self, message: CourseTree.ItemHighlighted) -> None:
         """Describe the item under the cursor."""
@@ -111,9 +130,16 @@ class HomeScreen(Screen[None]):
         self.post_message(OpenLab(message.lab_id))
 
     def action_continue(self) -> None:
-        """Open the first lesson not read yet (or the first lesson)."""
+        """Open the next step: the lesson, lab or quiz the summary line names."""
+        from tutor.progress.summary import next_step
+
         if self.course is None or not self.course.lessons:
             return
-        read = self._progress().read
-        lesson = next((x for x in self.course.lessons if x.id not in read), self.course.lessons[0])
-        self.post_message(OpenLesson(lesson.id))
+        progress = self._progress()
+        step = next_step(self.course, progress, self._furthest(progress))
+        if step.kind == "lab":
+            self.post_message(OpenLab(step.id))
+        elif step.kind == "quiz":
+            self.post_message(OpenQuiz(step.id))
+        else:
+            self.post_message(OpenLesson(step.id or self.course.lessons[0].id))

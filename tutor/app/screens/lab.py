@@ -25,12 +25,14 @@ from tutor.app.lab_run import (
     JobOutcome,
     LabRun,
     lab_markdown,
+    next_note,
     problem_lines,
     summary,
 )
-from tutor.app.messages import OpenLesson
+from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
 from tutor.app.screens.confirm import ConfirmDialog
 from tutor.app.widgets.check_list import CheckLine, CheckList
+from tutor.app.widgets.cluster_map_view import ClusterMapView
 from tutor.app.widgets.trace_view import TraceView
 from tutor.app.widgets.workspace_editor import WorkspaceEditor
 from tutor.checks.registry import title_of
@@ -64,7 +66,15 @@ class LabScreen(Screen[None]):
             show=False,
             tooltip="Copy the line that points kubectl at this lab's cluster",
         ),
+        Binding("n", "next_step", "Next step", tooltip="Open what comes after this lab"),
         Binding("i", "task", "Task", show=False, tooltip="Show the task"),
+        Binding(
+            "m",
+            "map",
+            "Map",
+            show=False,
+            tooltip="Show the live map of the lab's cluster (nodes, Pods, Services, routes)",
+        ),
         Binding(
             "o",
             "lesson",
@@ -122,6 +132,8 @@ class LabScreen(Screen[None]):
                     yield WorkspaceEditor(self.workspace, blink=self.blink, id="workspace")
                 with TabPane("Trace (t)", id="pane-trace"):
                     yield TraceView(plain=self.plain, blink=self.blink, id="trace")
+                with TabPane("Map (m)", id="pane-map"):
+                    yield ClusterMapView(plain=self.plain, id="cluster-map")
             lines = [
                 CheckLine(spec.id, title_of(spec), role=spec.role) for spec in self.lab.spec.checks
             ]
@@ -164,6 +176,8 @@ class LabScreen(Screen[None]):
             shown.update(f"kubectl (y copies): {line}")
             shown.display = True
             self._watch_cluster()
+        if outcome.map is not None:
+            self.query_one(ClusterMapView).show_map(outcome.map)
         if outcome.job == "trace":
             self._show_trace(outcome)
         else:
@@ -179,7 +193,10 @@ class LabScreen(Screen[None]):
         checks = self.query_one(CheckList)
         if outcome.result is not None:
             await checks.show_verdicts(outcome.result.verdicts)
-            self._note(summary(outcome.job, outcome.result))
+            note = summary(outcome.job, outcome.result)
+            if outcome.result.passed:
+                note = f"{note} {next_note(self.course, self.run.store, self.lab)}"
+            self._note(note)
         if outcome.report is not None and not outcome.report.ok:
             await self._show_problems(outcome.report)
         elif outcome.error and outcome.internal:
@@ -239,12 +256,17 @@ class LabScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys hide while typing; cluster keys grey out while a job runs."""
-        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson"} and self._editing():
+        if action in CLUSTER_ACTIONS | {"edit", "task", "lesson", "next_step", "map"} and (
+            self._editing()
+        ):
             return False
         if action in CLUSTER_ACTIONS and self.busy:
             return None
         if action == "hint" and self.run.result is None:
             return None
+        if action == "next_step":
+            # Offered once the lab is done: the status line names the step.
+            return self.run.result is not None and self.run.result.passed
         return True
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
@@ -325,6 +347,11 @@ class LabScreen(Screen[None]):
         self.query_one(TabbedContent).active = "pane-files"
         self.query_one(WorkspaceEditor).editor.focus()
 
+    def action_map(self) -> None:
+        """Show the live map of the lab's cluster."""
+        self.query_one(TabbedContent).active = "pane-map"
+        self.query_one(ClusterMapView).focus()
+
     def action_task(self) -> None:
         """Show the task."""
         self.query_one(TabbedContent).active = "pane-task"
@@ -333,6 +360,23 @@ class LabScreen(Screen[None]):
     def action_back(self) -> None:
         """Back to where the lab was opened from."""
         self.dismiss()
+
+    def action_next_step(self) -> None:
+        """Open the next lab, quiz or lesson (the one the status line names)."""
+        from tutor.progress.summary import CourseProgress, next_step
+
+        if self.run.store is None:
+            return
+        step = next_step(self.course, CourseProgress.load(self.course, self.run.store), self.lab.id)
+        if step.kind == "lab":
+            self.dismiss()
+            self.app.post_message(OpenLab(step.id))
+        elif step.kind == "quiz":
+            self.dismiss()
+            self.app.post_message(OpenQuiz(step.id))
+        elif step.kind == "lesson":
+            self.dismiss()
+            self.app.post_message(OpenLesson(step.id))
 
     def action_lesson(self) -> None:
         """Open the lesson this lab practises."""

@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import HorizontalScroll, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Markdown, Static
 
 from tutor.app.glyphs import glyphs
 from tutor.app.marks import gradable_count
 from tutor.app.messages import OpenLab, OpenQuiz
-from tutor.content.loader import Course, Lesson
+from tutor.content.loader import Course, Lab, Lesson
 from tutor.progress.store import ProgressStore
 
 
@@ -31,8 +32,8 @@ def lesson_markdown(course: Course, lesson: Lesson) -> str:
     practice = []
     if gradable_count(lesson):
         practice.append(f"- [Quiz: {gradable_count(lesson)} questions](quiz:{lesson.id}) (key q)")
-    for lab in course.labs_of(lesson.id):
-        practice.append(f"- [Lab: {lab.spec.title}](lab:{lab.id}) (key l)")
+    for number, lab in enumerate(course.labs_of(lesson.id), 1):
+        practice.append(f"- [Lab {number}: {lab.spec.title}](lab:{lab.id}) (key {number})")
     if practice:
         parts.append("## Practise\n\n" + "\n".join(practice))
     if meta.references:
@@ -41,16 +42,33 @@ def lesson_markdown(course: Course, lesson: Lesson) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+READ_AFTER_SECONDS = 45.0
+"""A lesson counts as read once scrolled to its end, or after this long on screen."""
+MAX_LABS = 9
+"""Labs of one lesson reachable by a digit key."""
+LAB_KEYS_HELP = ("1 ... 9", "Open lab 1, 2 ... of this lesson (its Practise list numbers them)")
+
+
 class LessonScreen(Screen[None]):
-    """Reads one lesson and marks it read; n / p step through the course."""
+    """Reads one lesson; n / p step through the course. The lesson counts as read once the
+    learner scrolled to its end or kept it open for a while, not when it flashed by."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Map", tooltip="Back to the course map"),
         Binding("n", "step(1)", "Next", tooltip="Next lesson"),
         Binding("p", "step(-1)", "Previous", tooltip="Previous lesson"),
         Binding("q", "quiz", "Quiz", tooltip="Take this lesson's quiz"),
-        Binding("l", "lab", "Lab", tooltip="Open this lesson's first lab"),
+        Binding("l", "lab(0)", "Lab", tooltip="Open this lesson's first lab not done yet"),
+        *(
+            Binding(
+                str(n), f"lab({n})", f"Lab {n}", show=False, tooltip=f"Open lab {n} of this lesson"
+            )
+            for n in range(1, MAX_LABS + 1)
+        ),
     ]
+
+    read_after = READ_AFTER_SECONDS
+    """Seconds on screen after which the lesson counts as read (tests shorten it)."""
 
     def __init__(
         self, course: Course, store: ProgressStore, lesson: Lesson, *, plain: bool
@@ -60,28 +78,70 @@ class LessonScreen(Screen[None]):
         self.store = store
         self.lesson = lesson
         self.plain = plain
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon=glyphs(self.plain).icon)
         with VerticalScroll(id="reader"):
             yield Markdown(lesson_markdown(self.course, self.lesson), open_links=False)
         with HorizontalScroll(id="lesson-actions", classes="actions", can_focus=False):
-            if gradable_count(self.lesson):
-                yield Button("Quiz (q)", id="open-quiz", compact=True)
-            for lab in self.course.labs_of(self.lesson.id):
+            yield Button("Quiz (q)", id="open-quiz", compact=True)
+            for number in range(1, MAX_LABS + 1):
                 yield Button(
-                    f"Lab: {lab.spec.title}", name=lab.id, classes="open-lab", compact=True
+                    f"Lab {number} ({number})", name=str(number), classes="open-lab", compact=True
                 )
+            yield Static("", id="lesson-read", markup=False)
         yield Footer()
 
-    def on_mount(self) -> None:
-        """Mark the lesson read and put the focus on the text."""
-        self._opened()
+    async def on_mount(self) -> None:
+        """Show the lesson and put the focus on the text."""
+        self.watch(
+            self.query_one("#reader", VerticalScroll), "scroll_y", self._scrolled, init=False
+        )
+        await self._opened()
 
-    def _opened(self) -> None:
+    def _labs(self) -> list[Lab]:
+        return self.course.labs_of(self.lesson.id)[:MAX_LABS]
+
+    async def _opened(self) -> None:
         self.sub_title = self.lesson.meta.title
-        self.store.mark_read(self.lesson.id)
-        self.query_one("#reader").focus()
+        reader = self.query_one("#reader", VerticalScroll)
+        reader.scroll_home(animate=False)
+        self.query_one("#open-quiz").display = bool(gradable_count(self.lesson))
+        labs = self._labs()
+        for button in self.query(".open-lab").results(Button):
+            number = int(button.name or 0)
+            button.display = number <= len(labs)
+            if number <= len(labs):
+                button.tooltip = labs[number - 1].spec.title
+        self._show_read()
+        if self._timer is not None:
+            self._timer.stop()
+        if self.lesson.id not in self.store.lessons_read():
+            self._timer = self.set_timer(self.read_after, self._mark_read)
+        reader.focus()
+        # A lesson short enough to fit on screen has been seen whole once it is laid out.
+        self.call_after_refresh(self._scrolled)
+
+    def _show_read(self) -> None:
+        read = self.lesson.id in self.store.lessons_read()
+        self.query_one("#lesson-read", Static).update(
+            "Read." if read else "Marked read at the end of the page."
+        )
+
+    def _scrolled(self) -> None:
+        reader = self.query_one("#reader", VerticalScroll)
+        if (
+            reader.max_scroll_y >= 0
+            and reader.scroll_y >= reader.max_scroll_y
+            and reader.virtual_size.height
+        ):
+            self._mark_read()
+
+    def _mark_read(self) -> None:
+        if self.lesson.id not in self.store.lessons_read():
+            self.store.mark_read(self.lesson.id)
+            self._show_read()
 
     def _neighbour(self, step: int) -> Lesson | None:
         ids = [lesson.id for lesson in self.course.lessons]
@@ -89,24 +149,29 @@ class LessonScreen(Screen[None]):
         return self.course.lessons[index] if 0 <= index < len(ids) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out keys that have nothing to do here."""
+        """Grey out keys that have nothing to do here; hide digits past the last lab."""
         if action == "step":
             step = parameters[0]
             return self._neighbour(step if isinstance(step, int) else 0) is not None or None
         if action == "quiz":
             return bool(gradable_count(self.lesson)) or None
         if action == "lab":
-            return bool(self.course.labs_of(self.lesson.id)) or None
+            number = parameters[0] if parameters and isinstance(parameters[0], int) else 0
+            if number == 0:
+                return bool(self._labs()) or None
+            return number <= len(self._labs())
         return True
 
     async def action_step(self, step: int) -> None:
-        """Show the next (1) or previous (-1) lesson."""
+        """Show the next (1) or previous (-1) lesson in place (no new screen: it is quick)."""
         lesson = self._neighbour(step)
         if lesson is None:
             return
         self.lesson = lesson
-        await self.recompose()
-        self._opened()
+        # To the top first: a shorter page must not clamp the old position to its end.
+        self.query_one("#reader", VerticalScroll).scroll_to(y=0, animate=False, immediate=True)
+        await self.query_one(Markdown).update(lesson_markdown(self.course, lesson))
+        await self._opened()
         self.refresh_bindings()
 
     def action_back(self) -> None:
@@ -117,18 +182,26 @@ class LessonScreen(Screen[None]):
         """Start this lesson's quiz."""
         self.post_message(OpenQuiz(self.lesson.id))
 
-    def action_lab(self) -> None:
-        """Open this lesson's first lab."""
-        labs = self.course.labs_of(self.lesson.id)
-        if labs:
-            self.post_message(OpenLab(labs[0].id))
+    def action_lab(self, number: int) -> None:
+        """Open lab `number` of this lesson (0: the first one not passed yet)."""
+        labs = self._labs()
+        if not labs:
+            return
+        if number == 0:
+            passed = self.store.labs_passed()
+            chosen = next((lab for lab in labs if lab.id not in passed), labs[0])
+        elif number <= len(labs):
+            chosen = labs[number - 1]
+        else:
+            return
+        self.post_message(OpenLab(chosen.id))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """The quiz and lab buttons."""
         if event.button.id == "open-quiz":
             self.action_quiz()
         elif event.button.name:
-            self.post_message(OpenLab(event.button.name))
+            self.action_lab(int(event.button.name))
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         """`quiz:` and `lab:` links open inside the app; others in the browser."""

@@ -19,12 +19,13 @@ PROMPT = (
 )
 
 
-def trace_content(report: TraceReport, plain: bool) -> Content:
-    """The rendered trace; the failing hop and the verdict lines are coloured (and marked)."""
+def trace_content(report: TraceReport, plain: bool, width: int = WIDTH) -> Content:
+    """The rendered trace at `width`; the failing hop and the verdict lines are coloured
+    (and marked)."""
     lines: list[Content] = []
     bad = "[FAIL]" if plain else "✘"
     good = "[ok]" if plain else "✔"
-    for line in _fit(report.render(plain=plain).splitlines()):
+    for line in _fit(report.render(plain=plain, width=width).splitlines(), width):
         if line.startswith(bad) or line.startswith("Why ("):
             lines.append(Content.styled(line, "$text-error bold"))
         elif line.startswith(good):
@@ -36,15 +37,15 @@ def trace_content(report: TraceReport, plain: bool) -> Content:
     return Content("\n").join(lines)
 
 
-def _fit(lines: list[str]) -> list[str]:
+def _fit(lines: list[str], width: int = WIDTH) -> list[str]:
     """Wrap the few lines longer than the trace width (the `Why` lines) to fit it."""
     fitted: list[str] = []
     for line in lines:
-        if len(line) <= WIDTH:
+        if len(line) <= width:
             fitted.append(line)
             continue
         indent = " " * (len(line) - len(line.lstrip()) + 4)
-        fitted.extend(textwrap.wrap(line, WIDTH, subsequent_indent=indent))
+        fitted.extend(textwrap.wrap(line, width, subsequent_indent=indent))
     return fitted
 
 
@@ -62,10 +63,14 @@ class TraceView(Vertical):
         super().__init__(id=id)
         self.plain = plain
         self.blink = blink
+        self.report: TraceReport | None = None
+        """The trace on show (drawn again at the new width when the terminal is resized)."""
 
     def compose(self) -> ComposeResult:
         field = Input(
-            placeholder="http://web/, web:80 or a DNS name; Enter traces it", id="trace-target"
+            placeholder="http://web/, web:80 or a DNS name; Enter traces it",
+            id="trace-target",
+            select_on_focus=False,  # Backspace must edit the target, not wipe it
         )
         field.cursor_blink = self.blink
         with Horizontal(id="trace-bar"):
@@ -88,11 +93,28 @@ class TraceView(Vertical):
         """Say that a trace is running."""
         self.query_one("#trace-text", Static).update(Content(f"Tracing {target} ..."))
 
+    def _width(self) -> int:
+        """Columns the trace may use: the scroll area's, less its padding and scrollbar."""
+        scroll = self.query_one("#trace-scroll")
+        inner = scroll.scrollable_content_region.width
+        return max(40, inner - 1) if inner else WIDTH
+
     def show_report(self, report: TraceReport) -> None:
-        """Show a finished trace."""
-        self.query_one("#trace-text", Static).update(trace_content(report, self.plain))
+        """Show a finished trace, wrapped to the width of the view."""
+        self.report = report
+        self.query_one("#trace-text", Static).update(
+            trace_content(report, self.plain, self._width())
+        )
         self.query_one("#trace-scroll").scroll_home(animate=False)
+
+    def on_resize(self) -> None:
+        """Reflow the trace to the new width."""
+        if self.report is not None:
+            self.query_one("#trace-text", Static).update(
+                trace_content(self.report, self.plain, self._width())
+            )
 
     def show_message(self, text: str) -> None:
         """Say why there is no trace to show."""
+        self.report = None
         self.query_one("#trace-text", Static).update(Content(text))

@@ -57,9 +57,8 @@ class WorkspaceEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Tabs(id="file-tabs")
-        editor = YamlEditor("", id="file-text")
-        editor.tab_behavior = "indent"  # Tab indents (2 spaces); Esc leaves the editor
-        editor.indent_width = 2
+        # Enter keeps the indent, Tab indents (2 spaces); Esc leaves the editor.
+        editor = YamlEditor("", id="file-text", indent_keys=True)
         editor.cursor_blink = self.blink
         editor.read_only = True
         editor.placeholder = "The workspace files appear here once the lab has started."

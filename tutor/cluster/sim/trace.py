@@ -145,28 +145,28 @@ class Trace:
         hop = self.failing_hop
         return hop.failure if hop else None
 
-    def render(self, plain: bool = False) -> str:
-        """The trace as text, at most 78 columns: box drawing, or ASCII with `plain`."""
+    def render(self, plain: bool = False, width: int = WIDTH) -> str:
+        """The trace as text, at most `width` (78) columns: box drawing, or ASCII with `plain`."""
         bar, arrow, bullet = ("|", "v", "-") if plain else ("│", "▼", "·")
         lines: list[str] = []
         title = f"{self.request.protocol.upper()} {self.request.target}  from {self.request.source}"
-        lines.extend(_wrap(title, "", "  "))
+        lines.extend(_wrap(title, "", "  ", width))
         lines.append("")
         for index, hop in enumerate(self.hops):
             mark = _mark(hop, plain)
             head = f"{mark} {hop.name}: {hop.summary}"
             if hop.failure:
                 head += f" [{hop.failure}]"
-            lines.extend(_wrap(head, "", "    "))
+            lines.extend(_wrap(head, "", "    ", width))
             body = f"{bar}   "
             if hop.reason:
-                lines.extend(_wrap(hop.reason, body, body))
+                lines.extend(_wrap(hop.reason, body, body, width))
             for item in hop.evidence:
-                lines.extend(_wrap(f"{bullet} {item}", body, body + "  "))
+                lines.extend(_wrap(f"{bullet} {item}", body, body + "  ", width))
             if index < len(self.hops) - 1:
                 lines.append(arrow)
         lines.append("")
-        lines.extend(_wrap("Result: " + describe_attempt(self.attempt), "", "        "))
+        lines.extend(_wrap("Result: " + describe_attempt(self.attempt), "", "        ", width))
         return "\n".join(lines)
 
 
@@ -176,10 +176,10 @@ def _mark(hop: Hop, plain: bool) -> str:
     return "✔" if hop.ok else "✘"
 
 
-def _wrap(text: str, first: str, rest: str) -> list[str]:
+def _wrap(text: str, first: str, rest: str, width: int = WIDTH) -> list[str]:
     return textwrap.wrap(
         text,
-        width=WIDTH,
+        width=width,
         initial_indent=first,
         subsequent_indent=rest,
         break_long_words=True,

@@ -312,6 +312,25 @@ class HintSet(Strict):
     """Escalating hints: nudge, where to look, the fix."""
 
 
+class DrillFact(Strict):
+    """One key fact a written root cause must mention (break-fix drills, `tutor.modes.drill`)."""
+
+    fact: str = Field(min_length=3)
+    """The fact in words, shown as feedback when the cause leaves it out."""
+    terms: list[str] = Field(min_length=1)
+    """Ways of saying it; the cause mentions the fact when it contains any of them (case,
+    quotes and spacing ignored, whole words)."""
+
+
+class DrillSpec(Strict):
+    """How a fix lab is posed as an interview-style break-fix drill."""
+
+    symptom: str = Field(min_length=10)
+    """What a user would report, with no hint of the cause."""
+    cause: list[DrillFact] = Field(min_length=1)
+    """The root cause as key facts: the object, the field, the mismatch."""
+
+
 class LabSpec(Strict):
     """`labs/NN-slug/lab.yaml`: a hands-on lab."""
 
@@ -335,6 +354,8 @@ class LabSpec(Strict):
     """The checks that decide whether the lab is done."""
     hints: list[HintSet] = Field(default_factory=list)
     """Tiered hints keyed to check ids."""
+    drill: DrillSpec | None = None
+    """Fix labs: the symptom and root cause used by break-fix drills."""
 
     @model_validator(mode="after")
     def _ids_line_up(self) -> LabSpec:

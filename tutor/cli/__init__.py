@@ -29,6 +29,9 @@ _COMMAND_MODULES = (
     "tutor.cli.trace",
     "tutor.cli.schema",
     "tutor.cli.sim",
+    "tutor.cli.exam",
+    "tutor.cli.drill",
+    "tutor.cli.review",
 )
 
 

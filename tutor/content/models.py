@@ -316,7 +316,10 @@ class DrillFact(Strict):
     """One key fact a written root cause must mention (break-fix drills, `tutor.modes.drill`)."""
 
     fact: str = Field(min_length=3)
-    """The fact in words, shown as feedback when the cause leaves it out."""
+    """What the cause must say, without saying it ("which field"): the feedback names it
+    when the cause leaves it out, while the learner still has the fix to do."""
+    detail: str = Field(min_length=3)
+    """The fact itself ("`targetPort: http-web` names no container port"), shown at the end."""
     terms: list[str] = Field(min_length=1)
     """Ways of saying it; the cause mentions the fact when it contains any of them (case,
     quotes and spacing ignored, whole words)."""

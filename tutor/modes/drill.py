@@ -121,6 +121,12 @@ class DrillRun:
         assert self.lab.spec.drill is not None
         return self.lab.spec.drill.symptom.strip()
 
+    @property
+    def facts(self) -> list[DrillFact]:
+        """The key facts of the root cause."""
+        assert self.lab.spec.drill is not None
+        return list(self.lab.spec.drill.cause)
+
     def submit_cause(self, text: str) -> CauseGrade:
         """Grade the written cause (may be called again to rewrite it; the last one counts)."""
         assert self.lab.spec.drill is not None
@@ -154,6 +160,14 @@ class DrillRun:
                 "missing": list(self.cause.missing) if self.cause else [],
                 "seconds": None if self.cause_seconds is None else round(self.cause_seconds, 1),
             },
+            "key_facts": [
+                {
+                    "fact": f.fact,
+                    "detail": f.detail,
+                    "found": bool(self.cause and f.fact in self.cause.found),
+                }
+                for f in self.facts
+            ],
             "fixed": bool(self.fix and self.fix.passed),
             "checks": [v.to_json() for v in self.fix.verdicts] if self.fix else [],
         }

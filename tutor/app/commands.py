@@ -34,6 +34,9 @@ class CourseCommands(Provider):
         ]
         if course is None:
             return entries
+        from tutor.app.modes_menu import mode_entries
+
+        entries += mode_entries(self.app)
 
         def post(message: Message) -> Callable[[], object]:
             return partial(self.app.post_message, message)

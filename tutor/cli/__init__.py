@@ -43,6 +43,9 @@ _COMMAND_MODULES = (
     "tutor.cli.map",
     "tutor.cli.schema",
     "tutor.cli.sim",
+    "tutor.cli.exam",
+    "tutor.cli.drill",
+    "tutor.cli.review",
 )
 
 

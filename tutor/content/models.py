@@ -345,6 +345,28 @@ class WrongFix(Strict):
     `label pod -l app=web app=frontend --overwrite` (patching Pods instead of their owner)."""
 
 
+class DrillFact(Strict):
+    """One key fact a written root cause must mention (break-fix drills, `tutor.modes.drill`)."""
+
+    fact: str = Field(min_length=3)
+    """What the cause must say, without saying it ("which field"): the feedback names it
+    when the cause leaves it out, while the learner still has the fix to do."""
+    detail: str = Field(min_length=3)
+    """The fact itself ("`targetPort: http-web` names no container port"), shown at the end."""
+    terms: list[str] = Field(min_length=1)
+    """Ways of saying it; the cause mentions the fact when it contains any of them (case,
+    quotes and spacing ignored, whole words)."""
+
+
+class DrillSpec(Strict):
+    """How a fix lab is posed as an interview-style break-fix drill."""
+
+    symptom: str = Field(min_length=10)
+    """What a user would report, with no hint of the cause."""
+    cause: list[DrillFact] = Field(min_length=1)
+    """The root cause as key facts: the object, the field, the mismatch."""
+
+
 class LabSpec(Strict):
     """`labs/NN-slug/lab.yaml`: a hands-on lab."""
 
@@ -368,6 +390,8 @@ class LabSpec(Strict):
     """The checks that decide whether the lab is done."""
     hints: list[HintSet] = Field(default_factory=list)
     """Tiered hints keyed to check ids."""
+    drill: DrillSpec | None = None
+    """Fix labs: the symptom and root cause used by break-fix drills."""
 
     @model_validator(mode="after")
     def _ids_line_up(self) -> LabSpec:

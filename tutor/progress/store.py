@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -67,6 +67,34 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX quiz_attempts_by_lesson ON quiz_attempts (lesson_id);
     ALTER TABLE quiz_answers ADD COLUMN attempt INTEGER REFERENCES quiz_attempts (id)
+    """,
+    # 3: study modes (tutor.modes): exams and drills with their reports, and the review deck
+    # (one FSRS card per item; `card` is the fsrs library's own JSON form).
+    3: """
+    CREATE TABLE exam_attempts (
+        id INTEGER PRIMARY KEY,
+        seed TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        score REAL NOT NULL,
+        report TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE drill_attempts (
+        id INTEGER PRIMARY KEY,
+        lab_id TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        fixed INTEGER NOT NULL,
+        seconds REAL NOT NULL,
+        report TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE review_cards (
+        item TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        card TEXT NOT NULL,
+        due REAL NOT NULL,
+        reviewed REAL NOT NULL
+    )
     """,
 }
 
@@ -493,6 +521,9 @@ class ProgressStore:
                 "quiz_answers",
                 "lab_attempts",
                 "hints_used",
+                "exam_attempts",
+                "drill_attempts",
+                "review_cards",
             ):
                 cursor = self._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
                 names = [c[0] for c in cursor.description]

@@ -307,7 +307,7 @@ def test_ascii_terminal(tmp_path: Path, pack: Path) -> None:
         lesson.read_text(encoding="utf-8") + "\nArrows → and “quotes”.\n", encoding="utf-8"
     )
     env = {"PYTHONIOENCODING": "ascii"}
-    ran = run_cli(["lesson", "1", "--content", str(pack)], tmp_path / "home", extra_env=env)
+    ran = run_cli(["lesson", "01-alpha", "--content", str(pack)], tmp_path / "home", extra_env=env)
     ran.no_traceback()
     assert ran.code == 0 and "Arrows ? and ?quotes?." in ran.out
 

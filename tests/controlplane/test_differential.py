@@ -171,6 +171,7 @@ def _views(
                 item["endpoints"] = sorted(
                     item.get("endpoints") or [],
                     key=lambda e: (
+                        str(e.get("hostname")),  # StatefulSet Pods keep their names
                         str(e.get("zone")),
                         str(e.get("nodeName")),
                         str(e.get("conditions")),

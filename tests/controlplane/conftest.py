@@ -22,8 +22,8 @@ from tutor.cluster.kube import KubeCluster
 
 PREFIX = "cp"
 """The learner prefix of the admin's context: lab namespaces are `cp-kt-<lab>`."""
-START_TIMEOUT = 30.0
-"""Issue 14: the control plane starts in under 30 s once built."""
+PLANE: dict[str, Any] = {}
+"""The session's running control plane, for module-level helpers (`PLANE["plane"]`)."""
 
 
 def _bootstrap_objects() -> list[dict[str, Any]]:
@@ -122,6 +122,7 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
             _apply_as_admin(plane, obj)
         plane.kubelet = kubelet
         plane.gateway_api = bool(crds)
+        PLANE["plane"] = plane
         yield plane
     finally:
         if kubelet is not None:

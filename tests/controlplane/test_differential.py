@@ -28,6 +28,7 @@ from tests.controlplane.compare import (
     settle,
     sim_endpoint,
 )
+from tests.controlplane.conftest import PLANE
 from tutor.cluster.base import Obj
 from tutor.cluster.kube import RESOURCES, KubeCluster
 from tutor.content.loader import load_course
@@ -171,6 +172,7 @@ def _views(
                 item["endpoints"] = sorted(
                     item.get("endpoints") or [],
                     key=lambda e: (
+                        str(e.get("hostname")),  # StatefulSet Pods keep their names
                         str(e.get("zone")),
                         str(e.get("nodeName")),
                         str(e.get("conditions")),
@@ -212,6 +214,10 @@ def test_manifests_read_back_alike(
     index: int, real: Endpoint, sim: Endpoint, allow_list: AllowList
 ) -> None:
     case = CASES[index]
+    if not PLANE["plane"].gateway_api and any(
+        str(o.get("apiVersion", "")).startswith("gateway.networking.k8s.io/") for o in case.objects
+    ):
+        pytest.skip("the Gateway API CRDs are not beside the project (../shared/schemas)")
     main, mapping = _case_namespaces(index, case)
     namespaces = [main, *mapping.values()]
     placeholders = {main: "<ns>", **{v: f"<ns:{k}>" for k, v in mapping.items()}}

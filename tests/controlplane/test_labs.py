@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.controlplane.compare import AllowList, Difference, Endpoint, settle, sim_endpoint
-from tests.controlplane.conftest import PREFIX
+from tests.controlplane.conftest import PLANE, PREFIX
 from tutor.checks.registry import CHECK_TYPES, load_builtins, run_check
 from tutor.checks.verdict import Status
 from tutor.cluster.kube import KubeCluster
@@ -38,6 +38,16 @@ def course() -> Course:
 @pytest.fixture(scope="module")
 def allow_list() -> AllowList:
     return AllowList.load()
+
+
+def uses_gateway_api(lab: Lab) -> bool:
+    """True when the lab's manifests need the Gateway API CRDs."""
+    folders = (lab.start_dir, lab.solution_dir)
+    return any(
+        "gateway.networking.k8s.io/" in path.read_text(encoding="utf-8")
+        for folder in folders
+        for path in folder.glob("*.y*ml")
+    )
 
 
 def state_checks(lab: Lab) -> tuple[list[str], list[str]]:
@@ -74,6 +84,8 @@ def test_lab_state_checks_agree_with_the_simulator(
 ) -> None:
     lab = course.lab(lab_id)
     assert lab is not None
+    if uses_gateway_api(lab) and not PLANE["plane"].gateway_api:
+        pytest.skip("the Gateway API CRDs are not beside the project (../shared/schemas)")
     wanted, traffic = state_checks(lab)
     NOT_APPLICABLE[lab_id] = traffic
     real = Endpoint("real", kube, real=True)

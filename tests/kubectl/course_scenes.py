@@ -49,7 +49,20 @@ _VALUE_FLAGS = frozenset(
     | {"--request-timeout", "--timeout", "-p", "--patch", "--type", "--replicas"}
 )
 _DNS_SUFFIX = ".svc.cluster.local"
-_POD_PLACEHOLDER = re.compile(r"(?<![\w.-])([a-z][a-z0-9-]*?)-[a-z0-9]{5,10}-[a-z0-9]{5}(?![\w.-])")
+_POD_PLACEHOLDER = re.compile(r"([a-z][a-z0-9-]*?)-[a-z0-9]{4,10}(?:-[a-z0-9]{5})?")
+CREATING_VERBS = frozenset({"create", "expose", "run"})
+"""Verbs that make an object: the name they make must not exist yet, and each runs on a
+freshly set-up lab (so one lesson line's object does not collide with the next)."""
+CHANGING_VERBS = (
+    CREATING_VERBS
+    | {"delete", "label", "annotate", "scale", "patch", "edit"}
+    | {
+        "apply",
+        "replace",
+        "set",
+        "debug",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +157,7 @@ class Invocation:
 
 def invocations(text: str) -> Iterator[Invocation]:
     """Each kubectl invocation of a shell line, parsed the way kubectl reads its flags."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";|&")
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";|&<>")
     lexer.whitespace_split = True
     try:
         tokens = list(lexer)
@@ -156,7 +169,7 @@ def invocations(text: str) -> Iterator[Invocation]:
         if token == "kubectl":
             current = []
             groups.append(current)
-        elif current is not None and (token in {"|", ";", "&&", "||", "done"}):
+        elif current is not None and (token in {"|", ";", "&&", "||", "done"} or token[0] in "<>"):
             current = None
         elif current is not None:
             current.append(token)
@@ -190,8 +203,10 @@ def _parse(args: list[str]) -> Invocation:
 def resources(inv: Invocation) -> list[tuple[str, str]]:
     """(word, name) pairs a get/describe/... names: `svc web`, `deploy/web`, `pod x y`."""
     words = inv.positional[1:]
-    if inv.verb == "exec":
+    if inv.verb in {"exec", "debug"}:
         return [("pod", words[0])] if words else []
+    if inv.verb in CREATING_VERBS:
+        return []  # what they make is `created()`; `expose`'s source is `exposed()`
     if inv.verb in {"rollout", "set"}:
         words = words[1:]
     pairs: list[tuple[str, str]] = []
@@ -205,6 +220,40 @@ def resources(inv: Invocation) -> list[tuple[str, str]]:
         elif len(kinds) == 1:
             pairs.append((kinds[0], word))
     return pairs
+
+
+def dry_run(inv: Invocation) -> bool:
+    """`--dry-run=client|server`: nothing is made."""
+    return any(a.startswith("--dry-run") and a != "--dry-run=none" for a in inv.args)
+
+
+def created(inv: Invocation) -> list[tuple[str, str]]:
+    """(kind, name) a create/expose/run makes: `create service TYPE NAME`, `create KIND NAME`,
+    `expose KIND NAME [--name=X]` (a Service), `run NAME` (a Pod)."""
+    words = inv.positional[1:]
+    named = [a.partition("=")[2] for a in inv.args if a.startswith("--name=")]
+    if inv.verb == "create" and words[:1] == ["service"] and len(words) >= 3:
+        return [("Service", words[2])]
+    if inv.verb == "create" and len(words) >= 2 and KIND_WORDS.get(words[0]):
+        return [(KIND_WORDS[words[0]], words[1])]
+    if inv.verb == "expose" and len(words) >= 2:
+        return [("Service", named[0] if named else words[1])]
+    if inv.verb == "run" and words:
+        return [("Pod", words[0])]
+    return []
+
+
+def exposed(inv: Invocation) -> list[tuple[str, str]]:
+    """What `kubectl expose KIND NAME` reads (it must exist)."""
+    words = inv.positional[1:]
+    if inv.verb == "expose" and len(words) >= 2:
+        return [(words[0], words[1])]
+    return []
+
+
+def changes(text: str) -> bool:
+    """Does the line change the cluster (so it needs a lab of its own)?"""
+    return any(inv.verb in CHANGING_VERBS and not dry_run(inv) for inv in invocations(text))
 
 
 def hostnames(inv: Invocation) -> list[str]:
@@ -296,7 +345,11 @@ def missing(text: str, found: Manifests) -> list[str]:
         role = role_of(inv.namespace, roles)
         if role is None:
             continue  # the cluster's own objects (kube-system), not the lab's
-        for word, name in resources(inv):
+        if not dry_run(inv):
+            for kind, name in created(inv):
+                if found.has(kind, name, role):
+                    problems.append(f"room for a new {kind} {name}")
+        for word, name in resources(inv) + exposed(inv):
             kind = KIND_WORDS.get(word.lower())
             if kind == "Pod":
                 placeholder = _POD_PLACEHOLDER.fullmatch(name)
@@ -435,11 +488,18 @@ def fill(text: str, names: dict[str, str], live: Live) -> str:
     svc = _named_service(text, live)
     backends = live.pods_of(svc) or live.pods_of(None)
 
-    def pod_name(match: re.Match[str]) -> str:
-        owned = [p for p in live.pods_of(None) if p["metadata"]["name"].startswith(match[1] + "-")]
-        return str(owned[0]["metadata"]["name"]) if owned else match[0]
-
-    text = _POD_PLACEHOLDER.sub(pod_name, text)
+    live_pods = {p["metadata"]["name"] for p in live.pods}
+    for inv in invocations(text):
+        for word, name in resources(inv):
+            made_up = _POD_PLACEHOLDER.fullmatch(name)
+            if KIND_WORDS.get(word.lower()) != "Pod" or name in live_pods or not made_up:
+                continue
+            owned = [
+                p for p in live.pods_of(None) if p["metadata"]["name"].startswith(made_up[1] + "-")
+            ]
+            if owned:
+                real = str(owned[0]["metadata"]["name"])
+                text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", real, text)
     text = re.sub(r"(\bexec\b(?:\s+-\S+)*\s+)probe(?=\s)", rf"\g<1>{PROBE_POD}", text)
     text = re.sub(
         r"(?<!\S)(-n|--namespace)(\s+|=)([\w-]+)",

@@ -1431,6 +1431,9 @@ def _pod_spec(problems: Problems, path: str, spec: Any, restart_policies: Sequen
         problems.unsupported(f"{path}.restartPolicy", spec["restartPolicy"], restart_policies)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
+    # SetDefaults_PodSpec (pkg/apis/core/v1/defaults.go): an empty securityContext, which
+    # kubectl debug reads without a nil check (pkg/cmd/debug/debug.go, displayWarning)
+    spec.setdefault("securityContext", {})
     spec.setdefault("terminationGracePeriodSeconds", 30)
     names: set[str] = set()
     port_names: set[str] = set()

@@ -509,3 +509,38 @@ def test_lesson_is_wrapped_to_the_terminal_without_markup(
     assert "**" not in out and "`" not in out
     assert "- The default type is ClusterIP." in out
     assert all(ord(ch) < 128 for ch in out)  # --plain: no box drawing, no typographic marks
+
+
+def test_map_prints_the_lab_cluster_from_live_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "start", LAB), capsys)
+    code, out, _ = run(lab_args(pack, "map", LAB, "--plain"), capsys)
+    assert code == 0
+    assert out.startswith(f"Cluster map of kt-{LAB} on sim\n")
+    assert "Nodes by zone" in out and "zone zone-a" in out
+    assert out.count("[ready] Pod web-") == 3
+    assert "--x no endpoints: the selector matches no Pod" in out
+    assert "Last trace\n  none yet" in out
+    run(lab_args(pack, "trace", LAB), capsys)
+    code, out, _ = run(lab_args(pack, "map", LAB, "--plain"), capsys)
+    assert "<< TRACE BROKE HERE" in out and "[BROKE: no-endpoints]" in out
+    run(lab_args(pack, "lab", "solve", LAB, "--no-check"), capsys)
+    code, out, _ = run(lab_args(pack, "map", LAB, "--json"), capsys)
+    document = json.loads(out)
+    (web,) = [s for s in document["services"] if s["name"] == "web"]
+    assert len(web["endpoints"]) == 3 and all(e["ready"] for e in web["endpoints"])
+    assert document["trace"]["ok"] is True  # the last request, traced again after the fix
+
+
+def test_watch_stops_when_the_lab_is_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = lab_pack(tmp_path)
+    run(lab_args(pack, "lab", "solve", LAB, "--no-check"), capsys)
+    code, out, _ = run(lab_args(pack, "lab", "watch", LAB), capsys)
+    assert code == 0
+    assert "2/2 checks pass" in out
+    assert out.rstrip().endswith("Stopped watching: the lab is done.")
+    assert "\x1b[2J" not in out  # not a terminal: no screen clearing

@@ -14,10 +14,12 @@ from textual.pilot import Pilot
 
 from tests.ui.helpers import MakeApp, press, screen_text, type_text
 from tutor.app.app import KubeTutorApp
-from tutor.app.modes_menu import open_drill, open_exam
+from tutor.app.modes_menu import open_drill, open_exam, open_review
 from tutor.app.screens.drill import DrillScreen
 from tutor.app.screens.exam import ExamScreen
+from tutor.app.screens.review import ReviewScreen
 from tutor.modes.clock import FakeClock
+from tutor.modes.review import ReviewDeck
 from tutor.progress.store import ProgressStore
 
 MODES_PACK = Path(__file__).parent / "modes_pack"
@@ -178,3 +180,93 @@ def test_drill_screen(
     app, _ = _app(make_app)
     cause = None if state == "symptom" else "the selector is wrong"
     assert snap_compare(app, run_before=_drill_then(cause), terminal_size=size)
+
+
+def _wrong_answer_an_hour_ago(store: ProgressStore) -> float:
+    """A wrong answer and a failed lab recorded an hour ago: both are due now."""
+    import time as clock_module
+    from unittest import mock
+
+    now = clock_module.time()
+    with mock.patch("tutor.progress.store.time.time", return_value=now - 3600):
+        store.record_answer("02-endpoints", "ready-word", "healthy", False, 0.0)
+        store.record_lab("01-fix-selector", "sim", False, {})
+    return now
+
+
+def test_review_is_on_the_course_map_and_a_right_answer_moves_the_card(
+    make_app: MakeApp, store: ProgressStore
+) -> None:
+    now = _wrong_answer_an_hour_ago(store)
+
+    async def main() -> None:
+        app = make_app(MODES_PACK)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.sub_title == "Course map · Review (2 due)"
+            open_review(app, now)
+            await pilot.pause()
+            assert isinstance(app.screen, ReviewScreen)
+            assert "question 1 of 1 · 02-endpoints" in screen_text(app)
+            await type_text(pilot, "ready")
+            await press(pilot, "enter")
+            assert "Only endpoints whose" in screen_text(app)  # review explains at once
+            await press(pilot, "ctrl+n")
+            text = screen_text(app)
+            assert "Review: 1 of 1 right" in text and "Lab 01-fix-selector (lab failed)" in text
+            await press(pilot, "escape")
+            assert app.screen.sub_title == "Course map · Review (1 due)"
+
+    asyncio.run(main())
+    deck = ReviewDeck(store)
+    due = {card.item: card.due for card in deck.items()}
+    assert due["q:02-endpoints/ready-word"] > now  # answered right: pushed out
+    assert due["lab:01-fix-selector"] <= now
+
+
+def _review_then(keys: list[str]) -> Callable[[Pilot[None]], object]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, KubeTutorApp) and app.store is not None
+        now = _wrong_answer_an_hour_ago(app.store)
+        open_review(app, now)
+        await pilot.pause()
+        for key in keys:
+            await press(pilot, key)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("state", ["question", "done"])
+def test_review_screen(
+    snap_compare: Compare, make_app: MakeApp, state: str, size: tuple[int, int]
+) -> None:
+    """Review on its due question, and at the end with the due lab to redo."""
+    keys = [] if state == "question" else ["r", "e", "a", "d", "y", "enter", "ctrl+n"]
+    assert snap_compare(make_app(MODES_PACK), run_before=_review_then(keys), terminal_size=size)
+
+
+def test_the_palette_offers_exams_a_drill_and_review(make_app: MakeApp) -> None:
+    async def main() -> None:
+        app = make_app(MODES_PACK)
+        app.exam_clock = FakeClock()  # type: ignore[attr-defined]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await press(pilot, "ctrl+p")
+            await type_text(pilot, "Exam: 6 questions")
+            await press(pilot, "enter")
+            screen = app.screen
+            assert isinstance(screen, ExamScreen)
+            assert screen.run.paper.minutes == 10
+            # The pack has 8 questions and one lab: 6 + 1 asked.
+            assert len(screen.run.paper.items) == 7
+            await press(pilot, "ctrl+e", "y")
+            await settle(app, pilot)
+            assert screen.run.finished and screen.run.reason == "finished"
+            await press(pilot, "escape", "ctrl+p")
+            await type_text(pilot, "Drill: break")
+            await press(pilot, "enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, DrillScreen)
+
+    asyncio.run(main())

@@ -59,6 +59,25 @@ def open_drill(app: Any, lab_id: str | None = None, seed: str | None = None) -> 
         )
 
 
+def open_review(app: Any, now: float | None = None) -> None:
+    """Open the review of what is due."""
+    from tutor.app.screens.review import ReviewScreen
+
+    if app.course is not None and app.store is not None:
+        app.push_screen(
+            ReviewScreen(app.course, app.store, plain=app.plain, blink=app.blink, now=now)
+        )
+
+
+def review_label(store: Any) -> str:
+    """`Review (3 due)` for the palette and the course map."""
+    import time
+
+    from tutor.modes.review import due_count
+
+    return f"Review ({due_count(store, time.time())} due)"
+
+
 def mode_entries(app: Any) -> list[tuple[str, str, Callable[[], object]]]:
     """(name, help, callback) for the palette."""
     entries: list[tuple[str, str, Callable[[], object]]] = [
@@ -76,4 +95,12 @@ def mode_entries(app: Any) -> list[tuple[str, str, Callable[[], object]]]:
             partial(open_drill, app),
         )
     )
+    if app.store is not None:
+        entries.append(
+            (
+                review_label(app.store),
+                "Questions answered wrong and labs failed or done with hints, when due",
+                partial(open_review, app),
+            )
+        )
     return entries

@@ -1,4 +1,5 @@
-"""`kube-tutor progress [summary|export|where]`: how far the learner got, or the store as data."""
+"""`kube-tutor progress [summary|export|report|schema|where]`: how far the learner got, the
+store as data, or the versioned report document and its schema."""
 
 from __future__ import annotations
 
@@ -17,10 +18,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "progress",
-        help="how far you got (summary, the default), the store as JSON, or where it is kept",
+        help="how far you got (summary, the default), the store as JSON, the versioned report, "
+        "or where it is kept",
     )
-    p.add_argument("action", nargs="?", default="summary", choices=["summary", "export", "where"])
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="summary",
+        choices=["summary", "export", "where", "report", "schema"],
+        help="export: the raw tables; report: the versioned report document "
+        "(schemas/progress-report.schema.json); schema: print that schema",
+    )
     p.add_argument("--json", action="store_true", help="summary: print it as JSON")
+    p.add_argument("--learner", help="report: the learner's name to put in the document")
     add_global_options(p)
     p.set_defaults(handler=cmd_progress)
 
@@ -31,6 +41,17 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
     if args.action == "where":
         print(default_path())
+        return 0
+    if args.action in ("report", "schema"):
+        from tutor.modes.export import SCHEMA, progress_report
+
+        if args.action == "schema":
+            print(json.dumps(SCHEMA, indent=2))
+            return 0
+        from tutor.cli.course import load
+
+        report = progress_report(ProgressStore(), load(args), learner=args.learner)
+        print(json.dumps(report, indent=2))
         return 0
     store = ProgressStore()
     if args.action == "export":

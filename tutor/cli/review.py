@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 
 
@@ -34,9 +33,8 @@ def _when(due: float, now: float) -> str:
 def cmd_review(args: argparse.Namespace) -> int:
     """List the deck, or ask each due question once and tell what to redo for due labs."""
     from tutor.cli.course import _ask, load
-    from tutor.modes.review import ReviewDeck
+    from tutor.modes.review import ReviewDeck, ReviewRun
     from tutor.progress.store import ProgressStore
-    from tutor.quiz.grading import grade
 
     store = ProgressStore()
     deck = ReviewDeck(store)
@@ -52,57 +50,41 @@ def cmd_review(args: argparse.Namespace) -> int:
         else:
             print("\n".join(f"{_when(c.due, now):<18} {c.item}  ({c.reason})" for c in cards))
         return 0
-    due = deck.due(now)
-    if not due:
+    if not deck.due(now):
         upcoming = deck.items()
         nxt = f" Next: {upcoming[0].item}, {_when(upcoming[0].due, now)}." if upcoming else ""
         print(f"Nothing is due for review.{nxt}")
         return 0
-    course = load(args)
-    print(f"{len(due)} due for review.")
-    for card in due:
-        if card.item.startswith("lab:"):
-            lab_id = card.item.removeprefix("lab:")
-            print(
-                f"\nLab {lab_id} ({card.reason}): do it again without hints, "
-                f"`kube-tutor lab reset {lab_id}` then `kube-tutor lab check {lab_id}`."
-            )
-            continue
-        lesson_id, _, question_id = card.item.removeprefix("q:").partition("/")
-        lesson = course.lesson(lesson_id)
-        question = next(
-            (
-                q
-                for q in (lesson.quiz.questions if lesson and lesson.quiz else [])
-                if q.id == question_id
-            ),
-            None,
+    run = ReviewRun(store, load(args), now)
+    print(f"{len(run.questions) + len(run.labs)} due for review.")
+    for card in run.labs:
+        lab_id = card.item.removeprefix("lab:")
+        print(
+            f"\nLab {lab_id} ({card.reason}): do it again without hints, "
+            f"`kube-tutor lab reset {lab_id}` then `kube-tutor lab check {lab_id}`."
         )
-        if question is None:
-            continue  # the question left the course
+    while (current := run.current) is not None:
+        lesson_id, question = current
         print(f"\n[{lesson_id}] {question.prompt.rstrip()}")
         answer = _ask(question)
         if answer is None:
             print("\nStopped.")
             break
         try:
-            result = grade(question, answer)
+            result = run.answer(answer)
         except ValueError as exc:
             print(f"  Not graded: {exc}.")
+            run.advance()
             continue
-        if result.retry:
-            print(f"  {'; '.join(result.feedback)} (not counted)")
+        if result.retry:  # a YAML slip: not counted, asked again
+            print(f"  {'; '.join(result.feedback)}")
             continue
-        store.record_answer(lesson_id, question_id, answer, result.correct, result.score)
         print("  RIGHT." if result.correct else f"  NOT QUITE ({result.score:.0%}).")
         for remark in result.feedback:
             print(f"  - {remark}")
         print(f"  Why: {result.explanation.strip()}")
-    deck.sync()
+        run.advance()
     upcoming = deck.items()
     if upcoming:
-        print(
-            f"\nNext review: {upcoming[0].item}, {_when(upcoming[0].due, time.time())}.",
-            file=sys.stdout,
-        )
+        print(f"\nNext review: {upcoming[0].item}, {_when(upcoming[0].due, time.time())}.")
     return 0

@@ -9,22 +9,18 @@ reproducible (the same history gives the same schedule on every machine).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import fsrs
 
-if TYPE_CHECKING:
-    from tutor.progress.store import ProgressStore
+from tutor.quiz.grading import Answer, Grade, grade
 
-RATING_WORDS = {
-    fsrs.Rating.Again: "again",
-    fsrs.Rating.Hard: "hard",
-    fsrs.Rating.Good: "good",
-    fsrs.Rating.Easy: "easy",
-}
+if TYPE_CHECKING:
+    from tutor.content.loader import Course
+    from tutor.content.models import Question
+    from tutor.progress.store import ProgressStore
 
 
 def _dt(seconds: float) -> datetime:
@@ -188,7 +184,57 @@ class ReviewDeck:
         return [card for card in self.items() if card.due <= now]
 
 
-def card_json(card: fsrs.Card) -> dict[str, object]:
-    """A card's fields as plain data (for exports)."""
-    data: dict[str, object] = json.loads(card.to_json())
-    return data
+class ReviewRun:
+    """One sitting of review: the due questions asked again (explanations shown: review is for
+    learning), the due labs listed to redo. Answers go to the store; the deck follows them."""
+
+    def __init__(self, store: ProgressStore, course: Course, now: float) -> None:
+        self.store = store
+        self.deck = ReviewDeck(store)
+        self.deck.sync()
+        self.questions: list[tuple[str, Question]] = []
+        self.labs: list[DueItem] = []
+        for card in self.deck.due(now):
+            if card.item.startswith("lab:"):
+                if course.lab(card.item.removeprefix("lab:")) is not None:
+                    self.labs.append(card)
+                continue
+            lesson_id, _, question_id = card.item.removeprefix("q:").partition("/")
+            lesson = course.lesson(lesson_id)
+            quiz = lesson.quiz if lesson is not None else None
+            question = (
+                next((q for q in quiz.questions if q.id == question_id), None) if quiz else None
+            )
+            if question is not None:  # a question no longer in the course is not asked
+                self.questions.append((lesson_id, question))
+        self.index = 0
+        self.grades: dict[str, Grade] = {}
+
+    @property
+    def current(self) -> tuple[str, Question] | None:
+        """The question being asked, or None when all were asked."""
+        return self.questions[self.index] if self.index < len(self.questions) else None
+
+    def answer(self, answer: Answer) -> Grade:
+        """Grade and record the answer (a YAML slip is not recorded); the card moves."""
+        current = self.current
+        if current is None:
+            raise ValueError("no question is being asked")
+        lesson_id, question = current
+        graded = grade(question, answer)
+        if not graded.retry:
+            self.store.record_answer(lesson_id, question.id, answer, graded.correct, graded.score)
+            self.grades[question_item(lesson_id, question.id)] = graded
+            self.deck.sync()
+        return graded
+
+    def advance(self) -> None:
+        """The next question."""
+        self.index += 1
+
+
+def due_count(store: ProgressStore, now: float) -> int:
+    """How many cards are due now (after bringing the deck up to date)."""
+    deck = ReviewDeck(store)
+    deck.sync()
+    return len(deck.due(now))

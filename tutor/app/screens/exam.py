@@ -42,7 +42,10 @@ class ExamScreen(Screen[None]):
         ),
         # Plain n as well where no text field takes the key (a lab, a choice list).
         Binding("n", "next", "Next / skip", show=False),
-        Binding("ctrl+e", "end", "End exam", tooltip="End the exam now and see the report"),
+        # Priority: the YAML editor would take Ctrl+E as "end of line".
+        Binding(
+            "ctrl+e", "end", "End exam", priority=True, tooltip="End the exam and see the report"
+        ),
         Binding("escape", "back", "Back", tooltip="Leave (after the report)"),
     ]
 

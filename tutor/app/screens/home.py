@@ -91,6 +91,10 @@ class HomeScreen(Screen[None]):
         assert self.course is not None
         progress = self._progress()
         self._show_summary(progress)
+        from tutor.app.modes_menu import review_label  # study modes: "Review (N due)"
+
+        due = review_label(self.store)
+        self.sub_title = "Course map" if due.startswith("Review (0 ") else f"Course map · {due}"
         self.query_one(CourseTree).show_course(self.course, progress)
         self.query_one(CourseItemInfo).show_item(self.item, self.course, progress)
 

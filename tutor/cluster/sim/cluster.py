@@ -311,6 +311,37 @@ class SimCluster:
                     "data": {"config.conf": KUBE_PROXY_CONFIG},
                 },
                 {
+                    # kubeadm's kube-proxy DaemonSet: one Pod per node on the host network
+                    "apiVersion": "apps/v1",
+                    "kind": "DaemonSet",
+                    "metadata": {
+                        "name": "kube-proxy",
+                        "namespace": "kube-system",
+                        "labels": {"k8s-app": "kube-proxy"},
+                    },
+                    "spec": {
+                        "selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+                        "template": {
+                            "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+                            "spec": {
+                                "hostNetwork": True,
+                                "priorityClassName": "system-node-critical",
+                                "tolerations": [{"operator": "Exists"}],
+                                "containers": [
+                                    {
+                                        "name": "kube-proxy",
+                                        "image": "registry.k8s.io/kube-proxy:v1.37.0",
+                                        "command": [
+                                            "/usr/local/bin/kube-proxy",
+                                            "--config=/var/lib/kube-proxy/config.conf",
+                                        ],
+                                    }
+                                ],
+                            },
+                        },
+                    },
+                },
+                {
                     "apiVersion": "networking.k8s.io/v1",
                     "kind": "IngressClass",
                     "metadata": {

@@ -135,7 +135,7 @@ class ExamScreen(Screen[None]):
         item = self.run.current
         if item is None:
             self._save()
-            self.query_one("#back").focus()
+            self.query_one("#exam-body").focus()  # the report scrolls with the keys
         elif item.question is not None:
             self.query_one(QuestionView).answer_widget.focus()
         else:

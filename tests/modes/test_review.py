@@ -110,3 +110,32 @@ def test_a_direct_review_moves_the_card(store: ProgressStore) -> None:
     assert good > again
     with pytest.raises(KeyError):
         deck.review("q:none/none", fsrs.Rating.Good, T0)
+
+
+def test_exam_answers_feed_the_deck(store: ProgressStore) -> None:
+    """A wrong exam answer enters the deck; a right one and an item never reached do not."""
+    from tutor.content.loader import load_course
+    from tutor.content.models import SingleQuestion
+    from tutor.modes.clock import FakeClock
+    from tutor.modes.exam import ExamRun, draw_paper
+    from tutor.modes.records import save_exam
+
+    course = load_course()
+    paper = draw_paper(course, seed="deck", questions=30, labs=0, minutes=0)
+    singles = [i for i in paper.items if isinstance(i.question, SingleQuestion)][:2]
+    assert len(singles) == 2
+    run = ExamRun(paper, clock=FakeClock())
+    wrong_key, right_key = singles[0].key, singles[1].key
+    while (item := run.current) is not None:
+        question = item.question
+        if item.key in (wrong_key, right_key) and isinstance(question, SingleQuestion):
+            if item.key == right_key:
+                run.answer(question.answer)
+            else:
+                run.answer(next(k for k in question.choices if k != question.answer))
+        run.advance()
+    save_exam(store, run.report())
+    deck = ReviewDeck(store)
+    deck.sync()
+    cards = {c.item: c.reason for c in deck.items()}
+    assert cards == {f"q:{wrong_key}": "wrong in an exam"}

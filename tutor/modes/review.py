@@ -1,7 +1,7 @@
 """Review that comes back: a spaced-repetition deck over what went wrong, scheduled by FSRS.
 
-The deck follows the progress store. An item enters it when a question is answered wrong,
-a lab check round fails or a lab's hints are shown; after that, the latest outcome since the
+The deck follows the progress store. An item enters it when a question is answered wrong
+(in a quiz, a review or an exam), a lab check round fails or a lab's hints are shown; after that, the latest outcome since the
 card's last review rates it (right or passed: Good; passed with hints shown: Hard; wrong or
 failed: Again) and the `fsrs` library moves its due date. Fuzzing is off so dates are
 reproducible (the same history gives the same schedule on every machine).
@@ -9,6 +9,7 @@ reproducible (the same history gives the same schedule on every machine).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -88,6 +89,19 @@ class ReviewDeck:
                 "SELECT lab_id, passed, at FROM lab_attempts ORDER BY at, id"
             ):
                 outcomes.append(Outcome(lab_item(lab), at, bool(passed), reason="lab failed"))
+            exam_rows = list(db.execute("SELECT report, at FROM exam_attempts ORDER BY id"))
+        for report, at in exam_rows:
+            # Exam answers count too (only those given: an item not reached says nothing).
+            for entry in json.loads(report).get("items", []):
+                key = str(entry.get("key", ""))
+                if entry.get("kind") == "question" and entry.get("answered"):
+                    lesson, _, question = key.partition("/")
+                    item = question_item(lesson, question)
+                    ok = bool(entry.get("correct"))
+                    outcomes.append(Outcome(item, at, ok, reason="wrong in an exam"))
+                elif entry.get("kind") == "lab" and entry.get("graded"):
+                    ok = bool(entry.get("passed"))
+                    outcomes.append(Outcome(key, at, ok, reason="failed in an exam"))
         for lab, first in hints:
             outcomes.append(Outcome(lab_item(lab), first, False, True, reason="hints used"))
         # A pass after hints were shown (since the previous outcome) is rated Hard.

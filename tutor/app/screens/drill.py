@@ -147,6 +147,7 @@ class DrillScreen(Screen[None]):
         elif isinstance(event.worker.result, str):
             note = event.worker.result or self._where()
             self.query_one("#drill-note", Static).update(note)
+            self.refresh_bindings()  # Check needs the session that just started
         elif self.run.fix is not None and self.run.fix.passed:
             await self._finish()
             return

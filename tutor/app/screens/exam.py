@@ -135,11 +135,12 @@ class ExamScreen(Screen[None]):
         item = self.run.current
         if item is None:
             self._save()
-            self.query_one("#back").focus()
+            self.query_one("#exam-body").focus()  # the report scrolls with the keys
         elif item.question is not None:
             self.query_one(QuestionView).answer_widget.focus()
         else:
             assert item.lab is not None
+            self.busy = "Starting the lab"
             self._start_lab(item.lab)
 
     def _save(self) -> None:
@@ -183,6 +184,9 @@ class ExamScreen(Screen[None]):
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
         if event.worker.group == "exam-lab":
+            self.busy = ""
+            self.query_one("#exam-clock", Static).update(self._clock_line())
+            self.refresh_bindings()
             note = str(
                 event.worker.result if event.state == WorkerState.SUCCESS else event.worker.error
             )

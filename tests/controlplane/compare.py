@@ -1,9 +1,10 @@
 """The differential suite's machinery: endpoints, settling, normalising, diffing, the allow-list.
 
 An `Endpoint` is one side of the comparison: a name and a `Cluster` (the protocol both the
-kube backend and the simulator implement). Today the simulator side is the in-process
-`SimCluster`; once `tutor.cluster.sim.api.server.SimApiServer` is on main, the simulator side
-becomes `KubeCluster` on its kubeconfig (see `sim_endpoint`), one line.
+kube backend and the simulator implement). The differential suite's simulator side is the
+simulator's API server (`SimApiServer`) through `KubeCluster`, exactly like the real side;
+`sim_endpoint()` (the in-process `SimCluster`) is the one-line alternative, and what the lab
+comparisons use.
 """
 
 from __future__ import annotations
@@ -34,12 +35,22 @@ class Endpoint:
 
 
 def sim_endpoint() -> Endpoint:
-    """The simulator's side: the in-process SimCluster (its apply/get raise and return what
-    its API server will serve). When the HTTP server lands, this becomes
-    `Endpoint("sim", KubeCluster(target_for(sim_api.kubeconfig, sim_api.context)))`."""
+    """The in-process simulator (what the lab comparisons use: `LabSession` on `SimCluster`)."""
     from tutor.cluster.sim.cluster import SimCluster
 
     return Endpoint("sim", SimCluster())
+
+
+def sim_api_endpoint(kubeconfig: Path, context: str, prefix: str) -> Endpoint:
+    """The simulator's Kubernetes API server (`SimApiServer`) through the same kube backend
+    as the real side, so both answers travel the same client path."""
+    from tutor.cluster.guard import resolve_target
+    from tutor.cluster.kube import KubeCluster
+
+    target = resolve_target(
+        "context", context, namespace_prefix=prefix, env={"KUBECONFIG": str(kubeconfig)}
+    )
+    return Endpoint("sim", KubeCluster(target, request_timeout=20))
 
 
 # -- outcomes ------------------------------------------------------------------------------
@@ -109,7 +120,7 @@ def settle(endpoint: Endpoint, namespaces: Iterable[str], timeout: float = 45.0)
 # -- normalising -----------------------------------------------------------------------------
 
 _GENERATED = re.compile(r"-[a-z0-9]{5}$")
-_HASH = re.compile(r"-(?=[a-z]*\d)[bcdfghjklmnpqrstvwxz2456789]{8,10}\b")
+_HASH = re.compile(r"-(?=[a-z]*\d)[bcdfghjklmnpqrstvwxz2456789]{6,10}\b")
 """A pod-template or controller-revision hash: FNV-32a of the template, printed with
 `rand.SafeEncodeString`'s alphabet (k8s.io/apimachinery/pkg/util/rand); the simulator hashes
 its own way, so hashes are normalised like generated names."""

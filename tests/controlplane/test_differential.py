@@ -26,9 +26,9 @@ from tests.controlplane.compare import (
     diff,
     normalise,
     settle,
-    sim_endpoint,
+    sim_api_endpoint,
 )
-from tests.controlplane.conftest import PLANE
+from tests.controlplane.conftest import PLANE, PREFIX
 from tutor.cluster.base import Obj
 from tutor.cluster.kube import RESOURCES, KubeCluster
 from tutor.content.loader import load_course
@@ -83,8 +83,8 @@ def _namespaces_of(objects: list[Obj]) -> list[str]:
 
 
 def manifest_cases() -> list[Case]:
-    """Every lab's start/, solution/ (and wrong/, where a lab has one), every manifest code
-    block of the lessons and every YAML quiz solution, as the linter finds them."""
+    """Every lab's start/, solution/ and wrong/<variant>/ folder, every manifest code block of
+    the lessons and every YAML quiz solution, as the linter finds them."""
     from tutor.content.lint import _all_manifests  # the one place that finds them all
 
     course = load_course([], builtin=True)
@@ -93,22 +93,13 @@ def manifest_cases() -> list[Case]:
         relative = path.relative_to(REPO)
         parts = relative.parts
         if parts[0] == "labs":
-            key = "/".join(parts[:3])  # labs/<lab>/<folder>
+            # labs/<lab>/<start|solution>, or labs/<lab>/wrong/<variant>: one apply each
+            key = "/".join(parts[: 4 if parts[2] == "wrong" else 3])
         elif source is not None:
             key = f"{relative}:{source[1]}"  # one fenced block
         else:
             key = f"{relative}:{line}"  # one quiz solution
         groups.setdefault(key, []).append(doc)
-    for lab in course.labs:
-        wrong = lab.path.parent / "wrong"
-        if wrong.is_dir():
-            from tutor.content.yamlsrc import parse_yaml_documents
-
-            for file in sorted(wrong.glob("*.y*ml")):
-                docs = parse_yaml_documents(file.read_text(encoding="utf-8"))
-                groups.setdefault(str(wrong.relative_to(REPO)), []).extend(
-                    d for d, _ in docs if isinstance(d, dict)
-                )
     cases = []
     for name, docs in sorted(groups.items()):
         usable = []
@@ -137,8 +128,10 @@ def allow_list() -> AllowList:
 
 
 @pytest.fixture(scope="module")
-def sim() -> Endpoint:
-    return sim_endpoint()
+def sim(sim_api_session: Any) -> Endpoint:
+    """The simulator's API server (tests/conftest.py's session server), as the kube backend
+    sees it; `sim_endpoint()` would compare against the in-process SimCluster instead."""
+    return sim_api_endpoint(sim_api_session.kubeconfig, sim_api_session.context, PREFIX)
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +179,7 @@ def _views(
             ]
             yield (
                 f"EndpointSlice {meta['name']}",
-                sorted(managed, key=lambda s: s.get("addressType", "")),
+                sorted(managed, key=lambda s: (s.get("addressType", ""), _slice_key(s))),
             )
     for namespace in namespaces:
         pods = []
@@ -198,6 +191,12 @@ def _views(
             )
             pods.append((owners[0].get("kind", "-"), pod.get("status", {}).get("phase"), ready))
         yield f"Pods {namespace}", sorted(pods)
+
+
+def _slice_key(item: Obj) -> str:
+    """A user's slice by its name; a controller's (generated name) after them."""
+    meta = item.get("metadata") or {}
+    return "~" if meta.get("generateName") else str(meta.get("name"))
 
 
 def _localised(case: Case, main: str, mapping: dict[str, str]) -> list[Obj]:

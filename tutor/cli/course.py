@@ -170,7 +170,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     stopped = False
     for number, question in enumerate(questions, 1):
         print(f"\nQuestion {number}/{len(questions)} [{question.type}, {question.difficulty}]")
-        print(question.prompt.rstrip())
+        print(_md(question.prompt.rstrip(), args))
         result = None
         while True:
             answer = _ask(question, seed)
@@ -200,7 +200,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         print("  RIGHT." if result.correct else f"  NOT QUITE (score {result.score:.0%}).")
         for remark in result.feedback:
             print(f"  - {remark}")
-        print(f"  Why: {result.explanation.strip()}")
+        why = _md(f"Why: {result.explanation.strip()}", args, indent=2)
+        print("\n".join(f"  {line}" if line else "" for line in why.splitlines()))
     score = score_attempt((q.id for q in questions), credits, lesson.quiz.pass_mark)
     if not stopped:
         store.finish_quiz_attempt(attempt, score.score, score.passed)
@@ -223,7 +224,7 @@ def _ask(question: Question, seed: str | None = None) -> Any:
         order = choice_order(question, seed)
         labels = display_labels(order)
         for key in order:
-            print(f"  {labels[key]}) {question.choices[key]}")
+            print(f"  {labels[key]}) {_words(question.choices[key])}")
         by_label = {label: key for key, label in labels.items()}
         hint = (
             "letters separated by spaces" if isinstance(question, MultiQuestion) else "one letter"
@@ -241,7 +242,7 @@ def _ask(question: Question, seed: str | None = None) -> Any:
     if isinstance(question, OrderQuestion):
         shown = display_order(question, seed)
         for position, index in enumerate(shown, 1):
-            print(f"  {position}) {question.items[index]}")
+            print(f"  {position}) {_words(question.items[index])}")
         line = _read_line("Order (numbers above, first to last): ")
         if line is None:
             return None
@@ -258,6 +259,22 @@ def _ask(question: Question, seed: str | None = None) -> Any:
             lines.append(line)
         return "\n".join(lines)
     return _read_line("Answer: ")
+
+
+def _md(markdown: str, args: argparse.Namespace, indent: int = 0) -> str:
+    """Markdown rendered for the terminal and wrapped to it, less `indent` columns."""
+    from tutor.cli import plain_requested
+    from tutor.cli.text import render_markdown, terminal_width
+
+    width = terminal_width() - indent
+    return render_markdown(markdown, plain=plain_requested(args), width=width)
+
+
+def _words(text: str) -> str:
+    """One line of inline Markdown as plain words (no backticks or stars)."""
+    from tutor.cli.text import inline
+
+    return inline(text, plain=False)
 
 
 def _read_line(prompt: str) -> str | None:

@@ -225,5 +225,10 @@ def test_map_in_plain_mode_is_ascii_with_words(make_app: MakeApp) -> None:
         text = map_text(app)
         assert "--x no endpoints" in text and "[ready] Pod web-" in text
         assert all(ord(ch) < 128 for ch in text)
+        shown = screen_text(app)
+        assert "[x] Map (m)" in shown and "[x] Task (i)" not in shown  # the active tab in words
+        assert "kube-tutor: Lab: The Service that selects nothing" in shown  # no dash
+        for glyph in ("—", "▏", "━", "▇", "▁"):
+            assert glyph not in shown
 
     run(make_app(plain=True), scenario)

@@ -24,7 +24,7 @@ from tutor.app.screens.home import HomeScreen
 # Screens other than the home screen, the content models and the store are imported when
 # first needed: the first frame then costs little more than a bare Textual app's.
 if TYPE_CHECKING:
-    from textual.widgets import Tab, Tabs
+    from textual.widgets import Tab, TabbedContent, Tabs
 
     from tutor.cluster.base import Cluster
     from tutor.content.loader import Course
@@ -118,13 +118,23 @@ class KubeTutorApp(App[None]):
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """Plain mode: the active tab is said in words (`[x] Map (m)`), not only by shade."""
+        self._mark_tab(event.tabs, event.tab)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The same for the tabs of a TabbedContent (which re-posts its Tabs' message)."""
+        from textual.widgets import Tabs
+
+        self._mark_tab(event.tabbed_content.query_one(Tabs), event.tab)
+
+    def _mark_tab(self, tabs: Tabs, active: Tab) -> None:
         if not self.plain:
             return
         from textual.widgets import Tab
 
-        for tab in event.tabs.query(Tab):
-            words = self._tab_words.setdefault(tab, str(tab.label))
-            tab.label = f"[x] {words}" if tab is event.tab else words
+        for tab in tabs.query(Tab):
+            words = self._tab_words.setdefault(tab, tab.label.plain)
+            # Content, not a str: a str label is read as markup, and `[x]` would vanish.
+            tab.label = Content(f"[x] {words}" if tab is active else words)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's commands without its "Keys" panel: the palette's Help entry (and F1)

@@ -39,13 +39,16 @@ def load(args: argparse.Namespace, *, quiet: bool = False) -> Course:
 
     course = load_course(args.content)
     if course.problems and not quiet:
-        files = course.broken_files()
-        print(
-            f"kube-tutor: {len(files)} content file(s) have problems and were skipped; "
-            "run `kube-tutor lint` for details.",
-            file=sys.stderr,
-        )
+        _warn_broken(len(course.broken_files()))
     return course
+
+
+def _warn_broken(count: int) -> None:
+    print(
+        f"kube-tutor: {count} content file(s) have problems and were skipped; "
+        "run `kube-tutor lint` for details.",
+        file=sys.stderr,
+    )
 
 
 def find_lesson_id(course: Course, wanted: str) -> str | None:
@@ -61,10 +64,36 @@ def find_lesson_id(course: Course, wanted: str) -> str | None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """`kube-tutor list lessons|labs|questions`."""
-    course = load(args)
-    rows: list[dict[str, Any]]
+    from tutor.cli import listcache
+
+    key = listcache.signature(listcache.course_roots(args.content))
+    cached = listcache.read(key, args.what)
+    if cached is not None:
+        rows, broken = cached
+        if broken:
+            _warn_broken(broken)
+    else:
+        course = load(args)
+        every = list_rows(course)
+        listcache.write(key, every, len(course.broken_files()))
+        rows = every[args.what]
     if args.what == "lessons":
-        rows = [
+        text = [f"{r['id']:<34} {r['title']}  ({r['questions']} questions)" for r in rows]
+    elif args.what == "labs":
+        text = [f"{r['id']:<34} [{r['kind']}] {r['title']}" for r in rows]
+    else:
+        text = [f"{r['lesson']}/{r['id']:<28} {r['type']:<9} {r['prompt'][:60]!r}" for r in rows]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("\n".join(text) if text else f"No {args.what}.")
+    return 0
+
+
+def list_rows(course: Course) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `list lessons`, `list labs` and `list questions`."""
+    return {
+        "lessons": [
             {
                 "id": lesson.id,
                 "title": lesson.meta.title,
@@ -75,10 +104,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "tags": lesson.meta.tags,
             }
             for lesson in course.lessons
-        ]
-        text = [f"{r['id']:<34} {r['title']}  ({r['questions']} questions)" for r in rows]
-    elif args.what == "labs":
-        rows = [
+        ],
+        "labs": [
             {
                 "id": lab.id,
                 "title": lab.spec.title,
@@ -88,10 +115,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "checks": [check.id for check in lab.spec.checks],
             }
             for lab in course.labs
-        ]
-        text = [f"{r['id']:<34} [{r['kind']}] {r['title']}" for r in rows]
-    else:
-        rows = [
+        ],
+        "questions": [
             {
                 "lesson": lesson.id,
                 "id": q.id,
@@ -101,13 +126,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "prompt": q.prompt,
             }
             for lesson, q in course.questions()
-        ]
-        text = [f"{r['lesson']}/{r['id']:<28} {r['type']:<9} {r['prompt'][:60]!r}" for r in rows]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        print("\n".join(text) if text else f"No {args.what}.")
-    return 0
+        ],
+    }
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:

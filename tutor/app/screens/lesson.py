@@ -170,7 +170,7 @@ class LessonScreen(Screen[None]):
 
     def _show_read(self) -> None:
         read = self.lesson.id in self.store.lessons_read()
-        words = "Read." if read else "Marked read at the end of the page."
+        words = "Read." if read else "Not read yet: read to the end."
         shown = self.query_one("#lesson-read", Static)
         if str(shown.render()) != words:  # an update re-lays out the row of buttons
             shown.update(words)

@@ -1,7 +1,9 @@
 """Startup time of the plain CLI: `kube-tutor --version` and `kube-tutor list lessons`.
 
 Each command runs as a fresh process (interpreter start and imports included), 10 times;
-the median is compared with the budget of DESIGN.md section 9 (< 0.3 s).
+the median is compared with the budgets of DESIGN.md section 9 (`--version` < 0.1 s, `list`
+< 0.2 s; `list` reads its rows from the cache of `tutor/cli/listcache.py` once a first run
+has filled it, as the warm-up run here does).
 Run: `python benchmarks/startup.py`
 """
 
@@ -16,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-BUDGET_S = 0.3
 RUNS = 10
-COMMANDS = (["--version"], ["list", "lessons"])
+COMMANDS = ((["--version"], 0.1), (["list", "lessons"], 0.2))
 
 
 def kube_tutor() -> list[str]:
@@ -44,12 +45,12 @@ def main() -> int:
     missed = False
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "KUBE_TUTOR_HOME": home}
-        print(f"kube-tutor startup, median of {RUNS} fresh processes (budget {BUDGET_S:.2f} s)")
-        for args in COMMANDS:
+        print(f"kube-tutor startup, median of {RUNS} fresh processes")
+        for args, budget in COMMANDS:
             times = time_command(args, env)
             median = statistics.median(times)
-            verdict = "ok" if median < BUDGET_S else "OVER BUDGET"
-            missed |= median >= BUDGET_S
+            verdict = f"ok (budget {budget:.1f} s)" if median < budget else "OVER BUDGET"
+            missed |= median >= budget
             print(
                 f"  kube-tutor {' '.join(args):<14} median {median:.3f} s"
                 f"  (min {min(times):.3f}, max {max(times):.3f})  {verdict}"

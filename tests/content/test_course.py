@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tutor.checks.verdict import Status
-from tutor.content.lint import gateway_schema_dir, lint_course
+from tutor.content.lint import gateway_schema_dir, gateway_schemas_missing, lint_course
 from tutor.content.loader import Course, Lab, load_course
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def test_lint_passes_with_schemas(course: Course) -> None:
     import tutor.checks.lint  # noqa: F401  (registers the check-spec rules)
 
     if gateway_schema_dir() is None:
-        pytest.skip("Gateway API CRD schemas not found beside the project (../shared/schemas)")
+        pytest.skip(gateway_schemas_missing())
     report = lint_course(course, schemas=True)
     assert [str(p) for p in report.problems] == []
     assert not any("skipped" in note for note in report.notes), report.notes

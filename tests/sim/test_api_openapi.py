@@ -11,7 +11,7 @@ import pytest
 
 from tutor.cluster.sim.api import openapi
 from tutor.cluster.sim.api.data import build_schemas
-from tutor.content.lint import gateway_schema_dir
+from tutor.content.lint import gateway_schema_dir, gateway_schemas_missing
 
 Obj = dict[str, Any]
 
@@ -51,7 +51,7 @@ def test_data_file_is_what_the_generator_makes_from_its_sources() -> None:
     the Gateway API v1.6.1 CRDs gives the committed bytes."""
     folder = gateway_schema_dir()
     if folder is None:
-        pytest.skip("Gateway API CRDs not found (../shared/schemas or $KUBE_TUTOR_GATEWAY_SCHEMAS)")
+        pytest.skip(gateway_schemas_missing())
     rebuilt = build_schemas.render(build_schemas.build(folder))
     assert rebuilt == openapi.DATA_FILE.read_text(encoding="utf-8")
 

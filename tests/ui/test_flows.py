@@ -112,7 +112,7 @@ def test_open_lesson_next_previous_and_marked_read(make_app: MakeApp, store: Pro
         assert app.focused is not None and app.focused.id == "reader"
         assert "A stable front door" in screen_text(app)
         assert store.lessons_read() == set()  # opened is not read
-        assert "Marked read at the end of the page." in screen_text(app)
+        assert "Not read yet: read to the end." in screen_text(app)
         await press(pilot, "end")
         assert store.lessons_read() == {"01-services"}
         assert "Read." in screen_text(app)

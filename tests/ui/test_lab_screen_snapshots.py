@@ -18,6 +18,8 @@ STATES = {
     "failing": [],
     "hint": ["h", "h"],
     "trace": ["t"],
+    "map": ["m"],
+    "done": ["s", "y"],
 }
 
 Compare = Callable[..., bool]
@@ -43,7 +45,8 @@ def keys_then_settle(keys: list[str]) -> Callable[[Pilot[None]], object]:
 def test_lab_screen(
     snap_compare: Compare, make_app: MakeApp, state: str, size: tuple[int, int]
 ) -> None:
-    """The lab with failing checks, with two hints taken, and with a trace shown."""
+    """The lab with failing checks, with two hints taken, with a trace shown, its live map,
+    and done (the status line names the next step)."""
     app = make_app()
     assert snap_compare(app, run_before=keys_then_settle(STATES[state]), terminal_size=size)
 
@@ -53,3 +56,9 @@ def test_plain_apply_problem_in_editor(snap_compare: Compare, make_app: MakeApp)
     keys = ["e", "ctrl+n", *["down"] * 5, "end", "backspace", "ctrl+s"]
     app = make_app(plain=True)
     assert snap_compare(app, run_before=keys_then_settle(keys), terminal_size=(80, 24))
+
+
+def test_plain_map_after_trace(snap_compare: Compare, make_app: MakeApp) -> None:
+    """Plain mode: the map in ASCII with the traced path and the broken hop in words."""
+    app = make_app(plain=True)
+    assert snap_compare(app, run_before=keys_then_settle(["t", "m"]), terminal_size=(120, 40))

@@ -544,3 +544,34 @@ def test_watch_stops_when_the_lab_is_done(
     assert "2/2 checks pass" in out
     assert out.rstrip().endswith("Stopped watching: the lab is done.")
     assert "\x1b[2J" not in out  # not a terminal: no screen clearing
+
+
+def test_list_cache_follows_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second `list` reads its rows from the cache (no course load); editing a file
+    changes the key, so the next `list` shows the edit."""
+    import shutil
+
+    from tutor.cli import course as course_cli
+
+    pack = tmp_path / "pack"
+    shutil.copytree(GOOD, pack)
+    assert run(["list", "lessons", "--json", "--content", str(pack)], capsys)[0] == 0
+    loads: list[object] = []
+    with monkeypatch.context() as patched:
+        patched.setattr(course_cli, "load", lambda *a, **k: loads.append(a) or load_course())
+        code, out, _ = run(["list", "lessons", "--json", "--content", str(pack)], capsys)
+    assert code == 0 and loads == [] and json.loads(out)[0]["title"] == "Alpha lesson"
+    lesson = pack / "lessons" / "01-alpha" / "lesson.md"
+    lesson.write_text(lesson.read_text().replace("title: Alpha lesson", "title: Alpha, edited"))
+    code, out, _ = run(["list", "lessons", "--json", "--content", str(pack)], capsys)
+    assert json.loads(out)[0]["title"] == "Alpha, edited"
+
+
+def test_list_cache_roots_match_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tutor.cli.listcache import course_roots
+    from tutor.content.loader import default_roots
+
+    monkeypatch.delenv("KUBE_TUTOR_NO_BUILTIN")
+    assert course_roots([]) == default_roots()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.filter import Monochrome
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -22,6 +24,8 @@ from tutor.app.screens.home import HomeScreen
 # Screens other than the home screen, the content models and the store are imported when
 # first needed: the first frame then costs little more than a bare Textual app's.
 if TYPE_CHECKING:
+    from textual.widgets import Tab, TabbedContent, Tabs
+
     from tutor.cluster.base import Cluster
     from tutor.content.loader import Course
     from tutor.progress.store import ProgressStore
@@ -55,6 +59,8 @@ class KubeTutorApp(App[None]):
         """The practice cluster labs run on: `sim`, `kind` or `context`."""
         self._cluster: Cluster | None = None
         self._cluster_lock = threading.Lock()
+        self._tab_words: weakref.WeakKeyDictionary[Tab, str] = weakref.WeakKeyDictionary()
+        """Plain mode: each tab's own label, before `[x]` marks the active one."""
         self.blink = True
         """Cursor blink in text fields; tests turn it off for stable screenshots."""
         if plain and not self.no_color:
@@ -103,6 +109,32 @@ class KubeTutorApp(App[None]):
         if self.store is not None and self.store.notice:
             self.notify(self.store.notice, title="Progress file", severity="warning", timeout=20)
             self.store.notice = None
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """`kube-tutor: Course map` in plain mode (no dash), else Textual's own format."""
+        if self.plain:
+            return Content(f"{title}: {sub_title}" if sub_title else title)
+        return super().format_title(title, sub_title)
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        """Plain mode: the active tab is said in words (`[x] Map (m)`), not only by shade."""
+        self._mark_tab(event.tabs, event.tab)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The same for the tabs of a TabbedContent (which re-posts its Tabs' message)."""
+        from textual.widgets import Tabs
+
+        self._mark_tab(event.tabbed_content.query_one(Tabs), event.tab)
+
+    def _mark_tab(self, tabs: Tabs, active: Tab) -> None:
+        if not self.plain:
+            return
+        from textual.widgets import Tab
+
+        for tab in tabs.query(Tab):
+            words = self._tab_words.setdefault(tab, tab.label.plain)
+            # Content, not a str: a str label is read as markup, and `[x]` would vanish.
+            tab.label = Content(f"[x] {words}" if tab is active else words)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's commands without its "Keys" panel: the palette's Help entry (and F1)

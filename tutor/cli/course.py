@@ -39,13 +39,16 @@ def load(args: argparse.Namespace, *, quiet: bool = False) -> Course:
 
     course = load_course(args.content)
     if course.problems and not quiet:
-        files = course.broken_files()
-        print(
-            f"kube-tutor: {len(files)} content file(s) have problems and were skipped; "
-            "run `kube-tutor lint` for details.",
-            file=sys.stderr,
-        )
+        _warn_broken(len(course.broken_files()))
     return course
+
+
+def _warn_broken(count: int) -> None:
+    print(
+        f"kube-tutor: {count} content file(s) have problems and were skipped; "
+        "run `kube-tutor lint` for details.",
+        file=sys.stderr,
+    )
 
 
 def find_lesson_id(course: Course, wanted: str) -> str | None:
@@ -61,10 +64,36 @@ def find_lesson_id(course: Course, wanted: str) -> str | None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """`kube-tutor list lessons|labs|questions`."""
-    course = load(args)
-    rows: list[dict[str, Any]]
+    from tutor.cli import listcache
+
+    key = listcache.signature(listcache.course_roots(args.content))
+    cached = listcache.read(key, args.what)
+    if cached is not None:
+        rows, broken = cached
+        if broken:
+            _warn_broken(broken)
+    else:
+        course = load(args)
+        every = list_rows(course)
+        listcache.write(key, every, len(course.broken_files()))
+        rows = every[args.what]
     if args.what == "lessons":
-        rows = [
+        text = [f"{r['id']:<34} {r['title']}  ({r['questions']} questions)" for r in rows]
+    elif args.what == "labs":
+        text = [f"{r['id']:<34} [{r['kind']}] {r['title']}" for r in rows]
+    else:
+        text = [f"{r['lesson']}/{r['id']:<28} {r['type']:<9} {r['prompt'][:60]!r}" for r in rows]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("\n".join(text) if text else f"No {args.what}.")
+    return 0
+
+
+def list_rows(course: Course) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `list lessons`, `list labs` and `list questions`."""
+    return {
+        "lessons": [
             {
                 "id": lesson.id,
                 "title": lesson.meta.title,
@@ -75,10 +104,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "tags": lesson.meta.tags,
             }
             for lesson in course.lessons
-        ]
-        text = [f"{r['id']:<34} {r['title']}  ({r['questions']} questions)" for r in rows]
-    elif args.what == "labs":
-        rows = [
+        ],
+        "labs": [
             {
                 "id": lab.id,
                 "title": lab.spec.title,
@@ -88,10 +115,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "checks": [check.id for check in lab.spec.checks],
             }
             for lab in course.labs
-        ]
-        text = [f"{r['id']:<34} [{r['kind']}] {r['title']}" for r in rows]
-    else:
-        rows = [
+        ],
+        "questions": [
             {
                 "lesson": lesson.id,
                 "id": q.id,
@@ -101,13 +126,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "prompt": q.prompt,
             }
             for lesson, q in course.questions()
-        ]
-        text = [f"{r['lesson']}/{r['id']:<28} {r['type']:<9} {r['prompt'][:60]!r}" for r in rows]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        print("\n".join(text) if text else f"No {args.what}.")
-    return 0
+        ],
+    }
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
@@ -170,7 +190,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     stopped = False
     for number, question in enumerate(questions, 1):
         print(f"\nQuestion {number}/{len(questions)} [{question.type}, {question.difficulty}]")
-        print(question.prompt.rstrip())
+        print(_md(question.prompt.rstrip(), args))
         result = None
         while True:
             answer = _ask(question, seed)
@@ -200,7 +220,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         print("  RIGHT." if result.correct else f"  NOT QUITE (score {result.score:.0%}).")
         for remark in result.feedback:
             print(f"  - {remark}")
-        print(f"  Why: {result.explanation.strip()}")
+        why = _md(f"Why: {result.explanation.strip()}", args, indent=2)
+        print("\n".join(f"  {line}" if line else "" for line in why.splitlines()))
     score = score_attempt((q.id for q in questions), credits, lesson.quiz.pass_mark)
     if not stopped:
         store.finish_quiz_attempt(attempt, score.score, score.passed)
@@ -223,7 +244,7 @@ def _ask(question: Question, seed: str | None = None) -> Any:
         order = choice_order(question, seed)
         labels = display_labels(order)
         for key in order:
-            print(f"  {labels[key]}) {question.choices[key]}")
+            print(f"  {labels[key]}) {_words(question.choices[key])}")
         by_label = {label: key for key, label in labels.items()}
         hint = (
             "letters separated by spaces" if isinstance(question, MultiQuestion) else "one letter"
@@ -241,7 +262,7 @@ def _ask(question: Question, seed: str | None = None) -> Any:
     if isinstance(question, OrderQuestion):
         shown = display_order(question, seed)
         for position, index in enumerate(shown, 1):
-            print(f"  {position}) {question.items[index]}")
+            print(f"  {position}) {_words(question.items[index])}")
         line = _read_line("Order (numbers above, first to last): ")
         if line is None:
             return None
@@ -258,6 +279,22 @@ def _ask(question: Question, seed: str | None = None) -> Any:
             lines.append(line)
         return "\n".join(lines)
     return _read_line("Answer: ")
+
+
+def _md(markdown: str, args: argparse.Namespace, indent: int = 0) -> str:
+    """Markdown rendered for the terminal and wrapped to it, less `indent` columns."""
+    from tutor.cli import plain_requested
+    from tutor.cli.text import render_markdown, terminal_width
+
+    width = terminal_width() - indent
+    return render_markdown(markdown, plain=plain_requested(args), width=width)
+
+
+def _words(text: str) -> str:
+    """One line of inline Markdown as plain words (no backticks or stars)."""
+    from tutor.cli.text import inline
+
+    return inline(text, plain=False)
 
 
 def _read_line(prompt: str) -> str | None:

@@ -225,6 +225,12 @@ def _watch(args: argparse.Namespace, session: LabSession) -> int:
     return 0
 
 
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    from tutor.cli.text import terminal_width, wrap
+
+    return wrap(text, terminal_width(), first, rest)
+
+
 def plain_output(args: argparse.Namespace) -> bool:
     """Plain text asked for (--plain or NO_COLOR)."""
     from tutor.cli import plain_requested
@@ -274,18 +280,23 @@ def print_result(result: LabResult) -> None:
 
 def _print_verdicts(verdicts: list[Verdict]) -> None:
     marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT"}
+
+    def say(text: str, first: str, rest: str) -> None:
+        # Wrapped between words at the terminal's width (never mid-word at its edge).
+        print("\n".join(_wrap(text, first, rest)))
+
     for verdict in verdicts:
-        print(f"[{marks[verdict.status.value]}] {verdict.check_id}: {verdict.title}")
+        say(f"{verdict.check_id}: {verdict.title}", f"[{marks[verdict.status.value]}] ", "       ")
         if not verdict.passed:
-            print(f"       {verdict.message}")
+            say(verdict.message, "       ", "       ")
             if verdict.progress:
-                print(f"       progress: {verdict.progress}")
+                say(f"progress: {verdict.progress}", "       ", "         ")
             if verdict.deadline is not None:
                 left = max(0.0, verdict.deadline - time.time())
                 print(f"       waiting up to {left:.0f} s more")
             for diagnosis in verdict.diagnoses:
-                print(f"       why ({diagnosis.hop}): {diagnosis.message}")
+                say(f"why ({diagnosis.hop}): {diagnosis.message}", "       ", "         ")
                 for line in diagnosis.evidence:
-                    print(f"         - {line}")
+                    say(line, "         - ", "           ")
             for line in verdict.evidence[:4]:
-                print(f"         > {line}")
+                say(line, "         > ", "           ")

@@ -400,13 +400,41 @@ def _core_definitions(folder: str) -> Any:
     return utils.schema_contents(f"{folder}/_definitions.json", KUBERNETES_VERSION)
 
 
-def gateway_schema_dir() -> Path | None:
-    """The folder of Gateway API CRDs: `$KUBE_TUTOR_GATEWAY_SCHEMAS`, else `../shared/schemas`."""
+GATEWAY_SCHEMAS_SUBDIR = Path("shared") / "schemas" / "gateway-api-v1.6.1"
+"""Where the CRDs sit beside a checkout: `../shared/schemas/gateway-api-v1.6.1`."""
+
+
+def gateway_schema_candidates() -> list[Path]:
+    """Where the Gateway API CRDs are looked for, in order: `$KUBE_TUTOR_GATEWAY_SCHEMAS`,
+    `../shared/schemas/...` beside this checkout, and beside the main checkout when this is a
+    git worktree (its `.git` file names the main repository's git directory)."""
     configured = os.environ.get(GATEWAY_SCHEMAS_ENV)
     candidates = [Path(configured)] if configured else []
     checkout = Path(__file__).resolve().parents[2]
-    candidates.append(checkout.parent / "shared" / "schemas" / "gateway-api-v1.6.1")
-    return next((c for c in candidates if (c / "crd_gateways.yaml").is_file()), None)
+    candidates.append(checkout.parent / GATEWAY_SCHEMAS_SUBDIR)
+    dot_git = checkout / ".git"
+    if dot_git.is_file():  # `gitdir: /repo/.git/worktrees/NAME`
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = Path(text.split(":", 1)[1].strip())
+            if gitdir.parent.name == "worktrees":
+                candidates.append(gitdir.parents[2].parent / GATEWAY_SCHEMAS_SUBDIR)
+    return candidates
+
+
+def gateway_schema_dir() -> Path | None:
+    """The folder of Gateway API CRDs (see `gateway_schema_candidates`), or None when absent."""
+    found = (c for c in gateway_schema_candidates() if (c / "crd_gateways.yaml").is_file())
+    return next(found, None)
+
+
+def gateway_schemas_missing() -> str:
+    """Why tests that need the Gateway API CRDs skip: where they were looked for."""
+    places = ", ".join(str(c) for c in gateway_schema_candidates())
+    return (
+        f"Gateway API v1.6.1 CRDs not found (looked in {places}); "
+        f"set {GATEWAY_SCHEMAS_ENV} to their folder"
+    )
 
 
 @cache

@@ -581,7 +581,10 @@ def render_map(cmap: ClusterMap, *, plain: bool = False) -> list[MapLine]:
             )
             out.append(MapLine(f"    {marks.none} {why}", "bad"))
         for endpoint in service.endpoints:
+            # A slice with no ports: the targetPort (a name) matches no container port.
             port = f":{endpoint.ports[0]}" if len(endpoint.ports) == 1 else ""
+            if not endpoint.ports and service.ports:
+                port = " (NO PORT: the targetPort matches no container port)"
             where = ", ".join(x for x in (endpoint.node, endpoint.zone) if x)
             who = f" {endpoint.pod}" if endpoint.pod else ""
             role: Role

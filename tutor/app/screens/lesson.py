@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import HorizontalScroll, VerticalScroll
+from textual.containers import HorizontalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Markdown, Static
+from textual.widgets import Button, Footer, Header, Static
 
 from tutor.app.glyphs import glyphs
 from tutor.app.marks import gradable_count
 from tutor.app.messages import OpenLab, OpenQuiz
+from tutor.app.widgets.page_view import PageView
 from tutor.content.loader import Course, Lab, Lesson
 from tutor.progress.store import ProgressStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import RenderableType
 
 
 def lesson_markdown(course: Course, lesson: Lesson) -> str:
@@ -31,9 +38,9 @@ def lesson_markdown(course: Course, lesson: Lesson) -> str:
     ]
     practice = []
     if gradable_count(lesson):
-        practice.append(f"- [Quiz: {gradable_count(lesson)} questions](quiz:{lesson.id}) (key q)")
+        practice.append(f"- **Quiz**: {gradable_count(lesson)} questions (key q)")
     for number, lab in enumerate(course.labs_of(lesson.id), 1):
-        practice.append(f"- [Lab {number}: {lab.spec.title}](lab:{lab.id}) (key {number})")
+        practice.append(f"- **Lab {number}**: {lab.spec.title} (key {number})")
     if practice:
         parts.append("## Practise\n\n" + "\n".join(practice))
     if meta.references:
@@ -79,11 +86,11 @@ class LessonScreen(Screen[None]):
         self.lesson = lesson
         self.plain = plain
         self._timer: Timer | None = None
+        self._keys = self._keys_on_offer()
 
     def compose(self) -> ComposeResult:
         yield Header(icon=glyphs(self.plain).icon)
-        with VerticalScroll(id="reader"):
-            yield Markdown(lesson_markdown(self.course, self.lesson), open_links=False)
+        yield PageView(id="reader")
         with HorizontalScroll(id="lesson-actions", classes="actions", can_focus=False):
             yield Button("Quiz (q)", id="open-quiz", compact=True)
             for number in range(1, MAX_LABS + 1):
@@ -93,11 +100,45 @@ class LessonScreen(Screen[None]):
             yield Static("", id="lesson-read", markup=False)
         yield Footer()
 
+    def _maker(self, lesson: Lesson) -> Callable[[int], RenderableType]:
+        return lambda width: self._page(lesson, width)
+
+    def _page(self, lesson: Lesson, width: int) -> RenderableType:
+        """The lesson as one renderable: Rich's Markdown (Textual's Markdown widget took a
+        second to mount its blocks), or in plain mode the CLI's ASCII text at `width`."""
+        text = lesson_markdown(self.course, lesson)
+        if self.plain:
+            from rich.text import Text as RichText
+
+            from tutor.cli.text import render_markdown
+
+            return RichText(render_markdown(text, plain=True, width=width - 1, colour=False))
+        from rich.markdown import Markdown as RichMarkdown
+
+        return RichMarkdown(text, hyperlinks=False, code_theme="ansi_dark")
+
+    def on_resize(self) -> None:
+        """Render the page again at the new width."""
+        if self.is_mounted:
+            self._show()
+
+    def _show(self) -> None:
+        view = self.query_one(PageView)
+        view.show(self.lesson.id, self._maker(self.lesson))
+        self._prepare_neighbours(view.page_width)
+
+    @work(thread=True, exclusive=True, group="lesson-pages", exit_on_error=False)
+    def _prepare_neighbours(self, width: int) -> None:
+        """Render the next and previous lessons ahead, so n and p show them at once."""
+        view = self.query_one(PageView)
+        for step in (1, -1):
+            lesson = self._neighbour(step)
+            if lesson is not None:
+                view.prepare(lesson.id, self._maker(lesson), width)
+
     async def on_mount(self) -> None:
         """Show the lesson and put the focus on the text."""
-        self.watch(
-            self.query_one("#reader", VerticalScroll), "scroll_y", self._scrolled, init=False
-        )
+        self.watch(self.query_one(PageView), "scroll_y", self._scrolled, init=False)
         await self._opened()
 
     def _labs(self) -> list[Lab]:
@@ -105,13 +146,17 @@ class LessonScreen(Screen[None]):
 
     async def _opened(self) -> None:
         self.sub_title = self.lesson.meta.title
-        reader = self.query_one("#reader", VerticalScroll)
-        reader.scroll_home(animate=False)
-        self.query_one("#open-quiz").display = bool(gradable_count(self.lesson))
+        reader = self.query_one(PageView)
+        self._show()
+        # Only what changed is touched: each style change costs a stylesheet pass.
+        quiz = self.query_one("#open-quiz")
+        if quiz.display != bool(gradable_count(self.lesson)):
+            quiz.display = bool(gradable_count(self.lesson))
         labs = self._labs()
         for button in self.query(".open-lab").results(Button):
             number = int(button.name or 0)
-            button.display = number <= len(labs)
+            if button.display != (number <= len(labs)):
+                button.display = number <= len(labs)
             if number <= len(labs):
                 button.tooltip = labs[number - 1].spec.title
         self._show_read()
@@ -125,12 +170,13 @@ class LessonScreen(Screen[None]):
 
     def _show_read(self) -> None:
         read = self.lesson.id in self.store.lessons_read()
-        self.query_one("#lesson-read", Static).update(
-            "Read." if read else "Marked read at the end of the page."
-        )
+        words = "Read." if read else "Not read yet: read to the end."
+        shown = self.query_one("#lesson-read", Static)
+        if str(shown.render()) != words:  # an update re-lays out the row of buttons
+            shown.update(words)
 
     def _scrolled(self) -> None:
-        reader = self.query_one("#reader", VerticalScroll)
+        reader = self.query_one(PageView)
         if (
             reader.max_scroll_y >= 0
             and reader.scroll_y >= reader.max_scroll_y
@@ -169,10 +215,20 @@ class LessonScreen(Screen[None]):
             return
         self.lesson = lesson
         # To the top first: a shorter page must not clamp the old position to its end.
-        self.query_one("#reader", VerticalScroll).scroll_to(y=0, animate=False, immediate=True)
-        await self.query_one(Markdown).update(lesson_markdown(self.course, lesson))
+        self.query_one(PageView).scroll_to(y=0, animate=False, immediate=True)
         await self._opened()
-        self.refresh_bindings()
+        keys = self._keys_on_offer()
+        if keys != self._keys:  # the footer is rebuilt on every refresh: only when needed
+            self._keys = keys
+            self.refresh_bindings()
+
+    def _keys_on_offer(self) -> tuple[bool, bool, bool, int]:
+        return (
+            self._neighbour(1) is not None,
+            self._neighbour(-1) is not None,
+            bool(gradable_count(self.lesson)),
+            len(self._labs()),
+        )
 
     def action_back(self) -> None:
         """Back to the course map."""
@@ -202,13 +258,3 @@ class LessonScreen(Screen[None]):
             self.action_quiz()
         elif event.button.name:
             self.action_lab(int(event.button.name))
-
-    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        """`quiz:` and `lab:` links open inside the app; others in the browser."""
-        kind, _, target = event.href.partition(":")
-        if kind == "quiz":
-            self.post_message(OpenQuiz(target))
-        elif kind == "lab":
-            self.post_message(OpenLab(target))
-        elif event.href.startswith("https://"):
-            self.app.open_url(event.href)

@@ -76,7 +76,7 @@ class QuestionView(Vertical):
         if isinstance(question, OrderQuestion):
             return OrderList(question.items, display_order(question, self.seed), id="answer")
         if isinstance(question, YamlQuestion):
-            editor = YamlEditor(question.given, id="answer")
+            editor = YamlEditor(question.given, id="answer", indent_keys=True)
             editor.cursor_blink = self.blink
             return editor
         field = Input(placeholder="Your answer", id="answer")

@@ -1,4 +1,5 @@
-"""Issue 10 item 7 (exec outcomes) and issue 8 item 6 (no import circle in tutor/cluster)."""
+"""Issue 10 item 7 (exec outcomes) and issue 8 item 6 (layout: no import circle in tutor/cluster,
+no module over 800 lines, the simulator split into packages)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,92 @@ def test_no_cluster_module_is_over_800_lines() -> None:
     root = Path(__file__).parents[2] / "tutor" / "cluster"
     long = {p.name: n for p in root.glob("*.py") if (n := len(p.read_text().splitlines())) > 800}
     assert long == {}
+
+
+SIM = Path(__file__).parents[2] / "tutor" / "cluster" / "sim"
+SIM_PACKAGES = ("admission", "controllers", "dataplane", "api")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SIM.parents[2]).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _load_time_imports(path: Path, modules: set[str]) -> set[str]:
+    """The simulator modules `path` imports when it is loaded: module-level imports only (an
+    import inside a function or under `if TYPE_CHECKING:` cannot make an import circle)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {m for m in found if m in modules}
+
+
+def test_no_import_circle_in_the_simulator() -> None:
+    """Module-level imports between every module of tutor/cluster/sim (its packages included)
+    form no circle: each package's `__init__` re-exports, its modules import one another below
+    it. A module importing its own package's `__init__` would be a circle and is caught too."""
+    paths = list(SIM.rglob("*.py"))
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _load_time_imports(p, modules) for p in paths}
+    for name, deps in graph.items():
+        package = name.rpartition(".")[0]
+        # Loading a submodule loads its package first; only its own package is exempt, since
+        # the package's `__init__` importing the submodule is the expected direction.
+        graph[name] = {d for d in deps if d != name and not (d == package and name != package)}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(graph[start])
+        while todo:
+            nxt = todo.pop()
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.extend(graph.get(nxt, ()))
+        return seen
+
+    circles = sorted(m for m in graph if m in reach(m))
+    assert circles == [], circles
+    for package in ("admission", "controllers", "dataplane"):
+        assert f"tutor.cluster.sim.{package}" in graph
+        assert not (SIM / f"{package}.py").exists()
+
+
+def test_no_simulator_module_is_over_800_lines() -> None:
+    long = {
+        str(p.relative_to(SIM)): n
+        for p in SIM.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 800
+    }
+    assert long == {}
+    for package in SIM_PACKAGES:
+        assert len(list((SIM / package).glob("*.py"))) > 2, package
+
+
+def test_public_import_paths_of_the_split_packages() -> None:
+    """The names other modules and tests import from the former single modules still come
+    from the package, and are the very objects the submodules define."""
+    from tutor.cluster.sim import admission, controllers, dataplane
+    from tutor.cluster.sim.admission.admit import Admission
+    from tutor.cluster.sim.controllers.manager import Controllers
+    from tutor.cluster.sim.dataplane.router import DataPlane, Router
+
+    assert admission.Admission is Admission
+    assert controllers.Controllers is Controllers
+    assert dataplane.Router is Router and dataplane.DataPlane is DataPlane
+    for module in (admission, controllers, dataplane):
+        missing = [n for n in module.__all__ if not hasattr(module, n)]
+        assert missing == [], (module.__name__, missing)
+    # Every handler and controller method lands on the one class, with no name defined twice
+    # along the mixins (a second definition would silently shadow the first).
+    for cls in (Admission, Controllers, Router):
+        seen: dict[str, str] = {}
+        for base in cls.__mro__[:-1]:
+            for name, value in vars(base).items():
+                if callable(value) and not name.startswith("__"):
+                    assert name not in seen, (cls.__name__, name, seen.get(name), base.__name__)
+                    seen[name] = base.__name__

@@ -1,0 +1,33 @@
+"""Admission of the core/v1 kinds with little to check: Namespaces, ConfigMaps and Secrets."""
+
+from __future__ import annotations
+
+from tutor.cluster.sim.admission.allocations import Allocations
+from tutor.cluster.sim.admission.common import AdmissionBase, Obj, Problems
+
+
+class CoreAdmission(AdmissionBase):
+    """Admits Namespaces, ConfigMaps and Secrets."""
+
+    def namespace(self, obj: Obj, old: Obj | None, problems: Problems, alloc: Allocations) -> None:
+        """Namespace defaults: the immutable `kubernetes.io/metadata.name` label."""
+        labels = obj["metadata"].setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        obj["status"] = {"phase": "Active"}
+
+    def configmap(self, obj: Obj, old: Obj | None, problems: Problems, alloc: Allocations) -> None:
+        """ConfigMap/Secret: data must be a map of strings."""
+        for f in ("data", "binaryData", "stringData"):
+            value = obj.get(f)
+            if value is not None and not isinstance(value, dict):
+                problems.invalid(f, value, "must be a map of strings")
+        if obj["kind"] == "Secret":
+            obj.setdefault("type", "Opaque")
+            string_data = obj.pop("stringData", None)
+            if isinstance(string_data, dict):
+                import base64
+
+                data = obj.setdefault("data", {})
+                for k, v in string_data.items():
+                    data[k] = base64.b64encode(str(v).encode()).decode()

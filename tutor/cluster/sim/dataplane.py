@@ -65,6 +65,7 @@ from tutor.cluster.sim.dns import (
 )
 from tutor.cluster.sim.images import Workload, workload_for
 from tutor.cluster.sim.kindnetwork import kindnet_masquerade
+from tutor.cluster.sim.lb_source_ranges import refused_by_ranges
 from tutor.cluster.sim.trace import Evidence, Hop
 
 PROBE_POD = "kube-tutor-probe"
@@ -1373,6 +1374,8 @@ class Router:
                 )
             )
             return _fail("refused", "port-not-in-service")
+        if refused_by_ranges(svc, client, dst, port, hops):
+            return _fail("reset", "lb-source-range")
         nodes = self._lb_nodes(svc)
         if not nodes:
             return self._lb_no_nodes(svc, hops)

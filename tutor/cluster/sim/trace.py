@@ -24,6 +24,7 @@ sees:
 | `not-routable` | timeout | your machine cannot reach ClusterIPs or Pod IPs (only node IPs, LB and gateway IPs) |
 | `nodeport-closed` | refused | a node address on a port that is no NodePort and where nothing listens |
 | `lb-no-nodes` | reset | the load balancer has no node to send to |
+| `lb-source-range` | reset | the client's source is in none of the Service's loadBalancerSourceRanges (cloud-provider-kind's Envoy closes the connection) |
 | `no-listener` | refused | the Ingress/Gateway address has no listener on this port |
 | `ingress-class-unhandled` | HTTP 404 | the Ingress that would match names a class no controller here handles |
 | `no-ingress-rule` | HTTP 404 | no Ingress rule matches the host and path |
@@ -61,6 +62,7 @@ FAILURES: dict[str, str] = {
     "nodeport-closed": "no NodePort and no listener on this node port",
     "lb-no-nodes": "the load balancer has no node to send to",
     "lb-no-healthy-node": "no node passes the load balancer's health check",
+    "lb-source-range": "the client is outside the load balancer's source ranges",
     "no-listener": "no listener on this port of the Ingress/Gateway address",
     "ingress-class-unhandled": "the Ingress class has no controller here",
     "no-ingress-rule": "no Ingress rule matches",

@@ -34,6 +34,7 @@ from tutor.cluster.sim.dns import (
     status,
 )
 from tutor.cluster.sim.kindnetwork import kindnet_masquerade
+from tutor.cluster.sim.lb_source_ranges import refused_by_ranges
 from tutor.cluster.sim.trace import Hop
 
 
@@ -295,6 +296,8 @@ class NodeRouting(ServiceRouting):
                 )
             )
             return _fail("refused", "port-not-in-service")
+        if refused_by_ranges(svc, client, dst, port, hops):
+            return _fail("reset", "lb-source-range")
         nodes = self._lb_nodes(svc)
         if not nodes:
             return self._lb_no_nodes(svc, hops)

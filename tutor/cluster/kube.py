@@ -52,6 +52,8 @@ Objs = list[Obj]
 """A list of objects (named so that `KubeCluster.list` does not hide the builtin)."""
 
 LEARNER_LABEL = "kube-tutor.dev/learner"
+CLASSROOM_LABEL = "kube-tutor.dev/classroom"
+"""On the namespaces and RBAC objects `kube-tutor class init` made: the classroom's name."""
 """On lab namespaces made in context mode: whose they are (the learner's prefix)."""
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 
@@ -357,6 +359,13 @@ class KubeCluster:
             return
         if not self.is_kube_tutors(current):
             raise self._refuse_foreign(name, "delete")
+        if CLASSROOM_LABEL in _labels(current):
+            # An instructor made it for a classroom: the learner's rights live in it and they
+            # may not create it again, so it is emptied instead of deleted.
+            from tutor.modes.classroom import empty_namespace
+
+            empty_namespace(self, name, wait=wait)
+            return
         if not self._delete(RESOURCES["Namespace"], name, None):
             return
         if wait and not self._wait_gone("Namespace", name, None, 180.0):

@@ -282,6 +282,10 @@ class LabSession:
             self.store.record_lab(
                 self.lab.id, self.cluster.backend, result.passed, result.to_json()
             )
+            if self.cluster.backend == "context":  # a classroom's instructor sees it live
+                from tutor.modes.classroom import publish_progress
+
+                publish_progress(self.cluster, self.store)
         return result
 
     def _pending_since(self) -> dict[str, float]:

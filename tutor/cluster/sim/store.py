@@ -29,6 +29,9 @@ CLUSTER_SCOPED = frozenset(
         "IPAddress",
         "CustomResourceDefinition",
         "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "SelfSubjectAccessReview",
     }
 )
 """Kinds that live outside namespaces."""

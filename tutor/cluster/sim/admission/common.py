@@ -25,6 +25,10 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "ConfigMap": ("v1",),
     "Secret": ("v1",),
     "ServiceAccount": ("v1",),
+    "Role": ("rbac.authorization.k8s.io/v1",),
+    "RoleBinding": ("rbac.authorization.k8s.io/v1",),
+    "ClusterRole": ("rbac.authorization.k8s.io/v1",),
+    "ClusterRoleBinding": ("rbac.authorization.k8s.io/v1",),
     "Deployment": ("apps/v1",),
     "ReplicaSet": ("apps/v1",),
     "StatefulSet": ("apps/v1",),
@@ -40,11 +44,15 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
 }
 """Kinds the simulator accepts from manifests, with their served apiVersions."""
 
-_NO_SPEC = frozenset(
-    {"ConfigMap", "Secret", "Namespace", "EndpointSlice", "Endpoints", "ServiceAccount"}
+RBAC_KINDS = frozenset({"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"})
+_NO_SPEC = (
+    frozenset({"ConfigMap", "Secret", "Namespace", "EndpointSlice", "Endpoints", "ServiceAccount"})
+    | RBAC_KINDS
 )
 """Kinds without a `spec`."""
-_NO_GENERATION = frozenset({"ConfigMap", "Secret", "Namespace", "Endpoints", "ServiceAccount"})
+_NO_GENERATION = (
+    frozenset({"ConfigMap", "Secret", "Namespace", "Endpoints", "ServiceAccount"}) | RBAC_KINDS
+)
 """Kinds whose registry strategy never sets `metadata.generation`."""
 
 SYSTEM_KINDS = frozenset({"Node", "Event", "ServiceCIDR", "IPAddress"})

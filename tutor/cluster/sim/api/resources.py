@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
+RBAC_GROUP = "rbac.authorization.k8s.io"
 CRUD = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ = ("get", "list", "watch")
 
@@ -119,9 +120,22 @@ SERVED: tuple[ServedResource, ...] = (
     _r("ConfigMap", "", ("v1",), "configmaps", short=("cm",)),
     _r("Endpoints", "", ("v1",), "endpoints", short=("ep",)),
     _r("Secret", "", ("v1",), "secrets"),
-    _r("ServiceAccount", "", ("v1",), "serviceaccounts", short=("sa",)),
+    _r("ServiceAccount", "", ("v1",), "serviceaccounts", short=("sa",), sub=("token",)),
     _r("Event", "", ("v1",), "events", short=("ev",)),
     _r("EndpointSlice", "discovery.k8s.io", ("v1",), "endpointslices"),
+    _r("Role", RBAC_GROUP, ("v1",), "roles"),
+    _r("RoleBinding", RBAC_GROUP, ("v1",), "rolebindings"),
+    _r("ClusterRole", RBAC_GROUP, ("v1",), "clusterroles", namespaced=False),
+    _r("ClusterRoleBinding", RBAC_GROUP, ("v1",), "clusterrolebindings", namespaced=False),
+    _r(
+        "SelfSubjectAccessReview",
+        "authorization.k8s.io",
+        ("v1",),
+        "selfsubjectaccessreviews",
+        namespaced=False,
+        verbs=("create",),
+        writable=False,
+    ),
     _r(
         "Deployment",
         "apps",

@@ -108,11 +108,13 @@ class ApiServer:
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
-        if request.path not in PUBLIC_PATHS:
-            header = request.headers.get("Authorization", "")
-            if header != f"Bearer {self.token}":
-                return status_response(ApiError(401, "Unauthorized", "Unauthorized"))
         try:
+            if request.path not in PUBLIC_PATHS:
+                from tutor.cluster.sim.api.guarded import check_request
+
+                early = await check_request(self, request)
+                if early is not None:
+                    return early
             response: web.StreamResponse = await handler(request)
             return response
         except ApiError as error:

@@ -46,6 +46,7 @@ _COMMAND_MODULES = (
     "tutor.cli.exam",
     "tutor.cli.drill",
     "tutor.cli.review",
+    "tutor.cli.classroom",
 )
 
 

@@ -117,6 +117,11 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
         elif args.action == "reset":
             report = session.reset()
         else:
+            from tutor.modes.classroom import solution_key_locked
+
+            if solution_key_locked(getattr(args, "content", None) or []):
+                print("The instructor's course.yaml locks the solution key.", file=sys.stderr)
+                return 1
             report = session.solve()
         print_report(report, session)
         if not report.ok:

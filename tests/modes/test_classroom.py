@@ -146,3 +146,45 @@ def test_learners_file_and_course_file(tmp_path: Path) -> None:
     assert plan is not None and plan.labs == ["01-first-service"]
     assert classroom.solution_key_locked([tmp_path])
     assert not classroom.solution_key_locked([tmp_path / "elsewhere"])
+
+
+def test_the_class_commands_on_the_simulator(
+    sim_daemon: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`class init` is a dry run until `--apply`; then kubeconfigs are written (0600), the
+    report reads the cluster, and `class remove --apply` deletes what init made."""
+    from tutor.cli import main
+
+    learners = tmp_path / "learners.txt"
+    learners.write_text("ann\nben\n", encoding="utf-8")
+    out = tmp_path / "kc"
+    base = ["class", "init", "--sim", "--learners", str(learners), "--labs", LAB, "--out", str(out)]
+    assert main(base) == 0
+    dry = capsys.readouterr().out
+    assert "would apply Namespace ann-kt-01-first-service" in dry
+    assert "nothing was changed" in dry
+    assert not out.exists()
+
+    assert main([*base, "--apply"]) == 0
+    assert (
+        "applied RoleBinding ben-kt-01-first-service/kube-tutor-learner" in capsys.readouterr().out
+    )
+    assert (out / "ann.kubeconfig").stat().st_mode & 0o777 == 0o600
+
+    assert main(["class", "report", "--sim", "--csv"]) == 0
+    csv_text = capsys.readouterr().out
+    assert csv_text.splitlines()[0].startswith("learner,item,done")
+    assert "ann,-,,0,,,nothing published yet" in csv_text
+
+    assert main(["class", "remove", "--sim"]) == 0
+    assert "would delete Namespace ann-kube-tutor" in capsys.readouterr().out
+    assert main(["class", "remove", "--sim", "--apply"]) == 0
+    assert "deleted ClusterRole kube-tutor-classroom-read" in capsys.readouterr().out
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert main(["class", "remove", "--sim"]) == 0
+        if "dry run: 0 objects" in capsys.readouterr().out:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the classroom's namespaces did not go")

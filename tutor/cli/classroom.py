@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "--sim", action="store_true", help="rehearse on kube-tutor's simulator instead"
         )
         p.add_argument("--name", default=DEFAULT_NAME, help="the classroom's name (a label value)")
-        p.set_defaults(func=cmd_class)
+        p.set_defaults(handler=cmd_class)
 
     init = actions.add_parser("init", help="namespaces, RBAC and a kubeconfig per learner")
     common(init)
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     form = report.add_mutually_exclusive_group()
     form.add_argument("--csv", action="store_true", help="CSV on standard output")
     form.add_argument("--html", type=Path, metavar="FILE", help="write a standalone HTML page")
-    report.set_defaults(func=cmd_class)
+    report.set_defaults(handler=cmd_class)
 
 
 def _apply_flags(p: argparse.ArgumentParser) -> None:

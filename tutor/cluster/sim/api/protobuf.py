@@ -32,6 +32,8 @@ GROUP_PACKAGES = {
     "discovery.k8s.io": "k8s.io.api.discovery",
     "autoscaling": "k8s.io.api.autoscaling",
     "policy": "k8s.io.api.policy",
+    "authorization.k8s.io": "k8s.io.api.authorization",
+    "rbac.authorization.k8s.io": "k8s.io.api.rbac",
 }
 
 Schema = dict[str, dict[str, list[str]]]

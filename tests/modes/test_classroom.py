@@ -188,3 +188,17 @@ def test_the_class_commands_on_the_simulator(
         time.sleep(0.2)
     else:
         pytest.fail("the classroom's namespaces did not go")
+
+
+def test_a_locked_solution_key_refuses_lab_solve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutor.cli import main
+
+    pack = tmp_path / "pack"
+    (pack / "labs").mkdir(parents=True)
+    (pack / "course.yaml").write_text("labs: [01-first-service]\nsolution_key: locked\n")
+    assert main(["--content", str(pack), "lab", "solve", LAB]) == 1
+    assert "locks the solution key" in capsys.readouterr().err
+    (pack / "course.yaml").write_text("labs: [01-first-service]\n")
+    assert main(["--content", str(pack), "lab", "solve", LAB]) == 0

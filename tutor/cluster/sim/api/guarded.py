@@ -29,7 +29,6 @@ async def check_request(server: ApiServer, request: web.Request) -> web.StreamRe
     user = authn.authenticate(request.headers.get("Authorization", ""), server.token, store)
     if user is None:
         raise ApiError(401, "Unauthorized", "Unauthorized")
-    request["user"] = user
     if request.path.startswith(SIM_GROUP_PATH):
         # The simulator's own probes (what lab checks send as traffic) are no Kubernetes
         # resource; any authenticated user may send them, as any Pod may send traffic.

@@ -33,6 +33,7 @@ GROUP_PACKAGES = {
     "autoscaling": "k8s.io.api.autoscaling",
     "policy": "k8s.io.api.policy",
     "authorization.k8s.io": "k8s.io.api.authorization",
+    "authentication.k8s.io": "k8s.io.api.authentication",
     "rbac.authorization.k8s.io": "k8s.io.api.rbac",
 }
 

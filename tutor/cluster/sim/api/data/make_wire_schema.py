@@ -29,6 +29,7 @@ FILES = (
     f"k8s.io/api@{VERSION}/policy/v1/generated.proto",
     f"k8s.io/api@{VERSION}/authorization/v1/generated.proto",  # kubectl auth can-i
     f"k8s.io/api@{VERSION}/rbac/v1/generated.proto",  # kubectl create role|rolebinding
+    f"k8s.io/api@{VERSION}/authentication/v1/generated.proto",  # kubectl create token
 )
 SCALARS = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float"}
 _FIELD = re.compile(r"^\s*(optional|repeated)\s+([.\w]+)\s+(\w+)\s*=\s*(\d+)")

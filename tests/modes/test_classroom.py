@@ -202,3 +202,16 @@ def test_a_locked_solution_key_refuses_lab_solve(
     assert "locks the solution key" in capsys.readouterr().err
     (pack / "course.yaml").write_text("labs: [01-first-service]\n")
     assert main(["--content", str(pack), "lab", "solve", LAB]) == 0
+
+
+def test_publish_leaves_a_namespace_no_classroom_made(
+    sim_api: SimApi, instructor: KubeCluster
+) -> None:
+    learner = f"eve{uuid.uuid4().hex[:5]}"
+    home = classroom.home_namespace(learner)
+    instructor.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": home}}], home)
+    as_learner = KubeCluster(
+        Target("context", sim_api.context, str(sim_api.kubeconfig), sim_api.url, learner)
+    )
+    assert not classroom.publish(as_learner, {"labs": []})
+    assert instructor.get("ConfigMap", classroom.PROGRESS_MAP, home) is None

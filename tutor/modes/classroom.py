@@ -470,6 +470,12 @@ def publish(cluster: Any, report: Obj) -> bool:
     if not prefix or getattr(cluster, "backend", "") != "context":
         return False
     home = home_namespace(prefix)
+    try:
+        namespace = cluster.get("Namespace", home)
+    except ClusterError:
+        return False
+    if not (namespace and (namespace["metadata"].get("labels") or {}).get(CLASSROOM_LABEL)):
+        return False  # a namespace of that name no classroom made is left alone
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",

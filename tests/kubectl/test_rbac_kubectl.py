@@ -27,6 +27,10 @@ def test_a_learner_token_can_do_their_own_namespace_only(kubectl: Kubectl, tmp_p
         "create", "rolebinding", "lab", "--role=lab", f"--serviceaccount={home}:learner", "-n", mine
     )
     assert bound.code == 0, bound.err
+    shown = kubectl("get", "rolebindings,roles", "-n", mine)
+    assert shown.code == 0, shown.err
+    assert "rolebinding.rbac.authorization.k8s.io/lab   Role/lab" in shown.out
+    assert "role.rbac.authorization.k8s.io/lab" in shown.out
     token = kubectl("create", "token", "learner", "-n", home)
     assert token.code == 0, token.err
 

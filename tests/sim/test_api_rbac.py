@@ -277,3 +277,30 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
     account = {"metadata": {"name": "learner", "namespace": "home", "uid": "u1"}}
     token, _ = sign_token("other-admin-token", account)
     assert authenticate(f"Bearer {token}", "admin-token", store) is None
+
+
+def test_rbac_objects_are_validated(admin: Client) -> None:
+    """`pkg/apis/rbac/validation/validation.go`: rules need verbs; roleRef never changes."""
+    namespace = f"v-{uuid.uuid4().hex[:6]}"
+    _ns(admin, namespace)
+    base = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
+    code, answer = admin.call(
+        "POST",
+        f"{base}/roles",
+        {"apiVersion": RBAC_V1, "kind": "Role", "metadata": {"name": "r"}, "rules": [{}]},
+    )
+    assert code == 422
+    assert "rules[0].verbs: Required value" in answer["message"]
+    _grant(admin, namespace, "home", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])
+    request = urllib.request.Request(
+        f"{admin.url}{base}/rolebindings/r",
+        data=json.dumps({"roleRef": {"name": "other"}}).encode(),
+        method="PATCH",
+    )
+    request.add_header("Authorization", f"Bearer {admin.token}")
+    request.add_header("Content-Type", "application/merge-patch+json")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, context=admin.context, timeout=10)
+    assert refused.value.code == 422
+    message = json.loads(refused.value.read())["message"]
+    assert "roleRef: Invalid value" in message and message.endswith("cannot change roleRef")

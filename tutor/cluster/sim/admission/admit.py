@@ -32,6 +32,7 @@ from tutor.cluster.sim.admission.ingress import IngressAdmission
 from tutor.cluster.sim.admission.services import ServiceAdmission
 from tutor.cluster.sim.admission.workloads import WorkloadAdmission
 from tutor.cluster.sim.endpoints_mirror import admit_endpoints
+from tutor.cluster.sim.rbac_objects import admit_binding, admit_role
 from tutor.cluster.sim.store import deep_copy, is_cluster_scoped
 
 
@@ -175,4 +176,8 @@ _HANDLERS: dict[str, Callable[[Admission, Obj, Obj | None, Problems, Allocations
     "Gateway": Admission.gateway,
     "HTTPRoute": Admission.httproute,
     "ReferenceGrant": Admission.referencegrant,
+    "Role": admit_role,
+    "ClusterRole": admit_role,
+    "RoleBinding": admit_binding,
+    "ClusterRoleBinding": admit_binding,
 }

@@ -15,7 +15,7 @@ from tutor.cluster.guard import Target
 from tutor.cluster.kube import CLASSROOM_LABEL, LEARNER_LABEL, KubeCluster
 from tutor.content.loader import Lab, load_course
 from tutor.labs.session import LabSession
-from tutor.modes import classroom
+from tutor.modes import classroom, workshop
 from tutor.progress.store import ProgressStore
 
 LAB = "01-first-service"
@@ -125,7 +125,7 @@ def test_init_refuses_a_namespace_someone_else_made(
     learner = f"dan{uuid.uuid4().hex[:5]}"
     home = classroom.home_namespace(learner)
     instructor.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": home}}], home)
-    with pytest.raises(classroom.ClassroomError, match="is not this classroom's"):
+    with pytest.raises(workshop.ClassroomError, match="is not this classroom's"):
         classroom.apply_plan(instructor, classroom.plan("ws", [learner], []))
 
 
@@ -134,18 +134,18 @@ def test_learners_file_and_course_file(tmp_path: Path) -> None:
     names.write_text("Alice  # front row\nbob\n\n", encoding="utf-8")
     assert classroom.read_learners(names) == ["alice", "bob"]
     names.write_text("alice\nAlice\n", encoding="utf-8")
-    with pytest.raises(classroom.ClassroomError, match="twice"):
+    with pytest.raises(workshop.ClassroomError, match="twice"):
         classroom.read_learners(names)
     names.write_text("al_ice\n", encoding="utf-8")
-    with pytest.raises(classroom.ClassroomError, match="lowercase"):
+    with pytest.raises(workshop.ClassroomError, match="lowercase"):
         classroom.read_learners(names)
     (tmp_path / "course.yaml").write_text(
         "labs: [01-first-service]\nsolution_key: locked\n", encoding="utf-8"
     )
-    plan = classroom.read_course_file(tmp_path)
+    plan = workshop.read_course_file(tmp_path)
     assert plan is not None and plan.labs == ["01-first-service"]
-    assert classroom.solution_key_locked([tmp_path])
-    assert not classroom.solution_key_locked([tmp_path / "elsewhere"])
+    assert workshop.solution_key_locked([tmp_path])
+    assert not workshop.solution_key_locked([tmp_path / "elsewhere"])
 
 
 def test_the_class_commands_on_the_simulator(
@@ -215,3 +215,24 @@ def test_publish_leaves_a_namespace_no_classroom_made(
     )
     assert not classroom.publish(as_learner, {"labs": []})
     assert instructor.get("ConfigMap", classroom.PROGRESS_MAP, home) is None
+
+
+def test_course_yaml_chooses_the_workshop_lessons_and_labs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutor.cli import main
+
+    course = load_course()
+    first, second = course.lessons[0].id, course.lessons[1].id
+    pack = tmp_path / "pack"
+    (pack / "labs").mkdir(parents=True)
+    (pack / "course.yaml").write_text(f"lessons: [{second}, {first}]\nlabs: [{LAB}]\n")
+    chosen = workshop.workshop_course(course, [pack])
+    assert [lesson.id for lesson in chosen.lessons] == [second, first]
+    assert [lab.id for lab in chosen.labs] == [LAB]
+    capsys.readouterr()
+    assert main(["--content", str(pack), "lab", "start", "02-selector-mismatch"]) != 0
+    assert "no lab '02-selector-mismatch'" in capsys.readouterr().err
+    (pack / "course.yaml").write_text("labs: [no-such-lab]\n")
+    with pytest.raises(workshop.ClassroomError, match="no-such-lab"):
+        workshop.workshop_course(course, [pack])

@@ -88,9 +88,10 @@ class KubeTutorApp(App[None]):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> tuple[Course, ProgressStore]:
         from tutor.content.loader import load_course
+        from tutor.modes.workshop import workshop_course
         from tutor.progress.store import ProgressStore
 
-        course = self.course if self.course is not None else load_course(self.content)
+        course = self.course or workshop_course(load_course(self.content), self.content)
         store = self.store if self.store is not None else ProgressStore()
         return course, store
 

@@ -80,7 +80,7 @@ def _cluster(args: argparse.Namespace) -> KubeCluster:
 
 def chosen_labs(course: Course, labs: str | None, content: list[Path]) -> list[Lab]:
     """The workshop's labs: `--labs`, else the pack's `course.yaml`, else every lab."""
-    from tutor.modes.classroom import ClassroomError, read_course_file
+    from tutor.modes.workshop import ClassroomError, read_course_file
 
     ids: list[str] | None = [x.strip() for x in labs.split(",") if x.strip()] if labs else None
     if ids is None:
@@ -100,7 +100,7 @@ def chosen_labs(course: Course, labs: str | None, content: list[Path]) -> list[L
 def cmd_class(args: argparse.Namespace) -> int:
     """Run `class init|remove|report`."""
     from tutor.cluster.base import ClusterError
-    from tutor.modes.classroom import ClassroomError
+    from tutor.modes.workshop import ClassroomError
 
     try:
         if args.class_action == "init":

@@ -36,11 +36,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def load(args: argparse.Namespace, *, quiet: bool = False) -> Course:
     """Load the course; report broken files on stderr (the rest still loads)."""
     from tutor.content.loader import load_course
+    from tutor.modes.workshop import ClassroomError, workshop_course
 
     course = load_course(args.content)
     if course.problems and not quiet:
         _warn_broken(len(course.broken_files()))
-    return course
+    try:
+        return workshop_course(course, args.content)
+    except ClassroomError as exc:  # the whole course still serves
+        print(f"kube-tutor: {exc}; the whole course is used.", file=sys.stderr)
+        return course
 
 
 def _warn_broken(count: int) -> None:

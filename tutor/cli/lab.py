@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
         elif args.action == "reset":
             report = session.reset()
         else:
-            from tutor.modes.classroom import solution_key_locked
+            from tutor.modes.workshop import solution_key_locked
 
             if solution_key_locked(getattr(args, "content", None) or []):
                 print("The instructor's course.yaml locks the solution key.", file=sys.stderr)

@@ -30,6 +30,7 @@ import yaml
 
 from tutor.cluster.base import LAB_LABEL, MANAGED_LABEL, MANAGED_VALUE, ClusterError
 from tutor.cluster.kube import CLASSROOM_LABEL, LEARNER_LABEL
+from tutor.modes.workshop import ClassroomError
 
 if TYPE_CHECKING:
     from tutor.cluster.kube import KubeCluster
@@ -103,10 +104,6 @@ READ_RULES: tuple[Obj, ...] = (
 """The cluster-scoped kinds labs read."""
 
 
-class ClassroomError(Exception):
-    """A classroom could not be set up or read (a bad learners file, a refused write)."""
-
-
 @dataclass
 class Plan:
     """What `class init` creates, in order (cluster-scoped objects first)."""
@@ -149,57 +146,6 @@ def read_learners(path: Path) -> list[str]:
     if not names:
         raise ClassroomError(f"{path} lists no learners")
     return names
-
-
-@dataclass(frozen=True)
-class CoursePlan:
-    """An instructor's `course.yaml`: which lessons and labs a workshop uses, in order."""
-
-    lessons: list[str]
-    labs: list[str]
-    solution_key_locked: bool
-
-
-def read_course_file(folder: Path) -> CoursePlan | None:
-    """The `course.yaml` of a course pack, or None when the pack has none.
-
-    ```yaml
-    lessons: [01-why-services, 02-selectors]
-    labs: [01-first-service, 02-selector-mismatch]
-    solution_key: locked      # or: open (the default)
-    ```
-    """
-    path = folder / "course.yaml"
-    if not path.is_file():
-        return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ClassroomError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ClassroomError(f"{path}: expected a mapping with lessons, labs, solution_key")
-    unknown = set(data) - {"lessons", "labs", "solution_key"}
-    if unknown:
-        raise ClassroomError(f"{path}: unknown keys: {', '.join(sorted(unknown))}")
-    key = data.get("solution_key", "open")
-    if key not in ("open", "locked"):
-        raise ClassroomError(f"{path}: solution_key must be `open` or `locked`, not {key!r}")
-    lists = {}
-    for name in ("lessons", "labs"):
-        value = data.get(name) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ClassroomError(f"{path}: {name} must be a list of ids")
-        lists[name] = value
-    return CoursePlan(lists["lessons"], lists["labs"], key == "locked")
-
-
-def solution_key_locked(content: Iterable[Path]) -> bool:
-    """True when a loaded course pack's `course.yaml` locks the solution key."""
-    for folder in content:
-        plan = read_course_file(Path(folder))
-        if plan is not None and plan.solution_key_locked:
-            return True
-    return False
 
 
 def home_namespace(learner: str) -> str:

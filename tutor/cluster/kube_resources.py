@@ -59,6 +59,7 @@ RESOURCES: dict[str, Resource] = {
         _r("DaemonSet", "apps", "v1", "daemonsets"),
         _r("Ingress", "networking.k8s.io", "v1", "ingresses"),
         _r("IngressClass", "networking.k8s.io", "v1", "ingressclasses", False),
+        _r("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies"),
         _r("GatewayClass", "gateway.networking.k8s.io", "v1", "gatewayclasses", False),
         _r("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
         _r("HTTPRoute", "gateway.networking.k8s.io", "v1", "httproutes"),

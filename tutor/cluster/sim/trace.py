@@ -36,6 +36,7 @@ sees:
 | `host-mismatch` | HTTP 404 | the backend rejected the Host header (an ExternalName alias, a vhost) |
 | `app-error` | HTTP 4xx/5xx | the backend answered with an error status |
 | `not-http` | reset | the port listens but does not speak HTTP |
+| `policy-denied` | timeout (unresolvable for a name lookup) | a NetworkPolicy isolates the sending Pod (egress) or the receiving Pod (ingress) and no rule allows the connection: kindnet drops it |
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ FAILURES: dict[str, str] = {
     "host-mismatch": "the backend rejected the Host header",
     "app-error": "the backend answered with an error status",
     "not-http": "the port does not speak HTTP",
+    "policy-denied": "a NetworkPolicy denies the connection (dropped)",
 }
 """The fixed failure vocabulary: code -> one-line meaning (table in the module docstring)."""
 

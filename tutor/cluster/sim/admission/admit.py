@@ -32,6 +32,7 @@ from tutor.cluster.sim.admission.ingress import IngressAdmission
 from tutor.cluster.sim.admission.services import ServiceAdmission
 from tutor.cluster.sim.admission.workloads import WorkloadAdmission
 from tutor.cluster.sim.endpoints_mirror import admit_endpoints
+from tutor.cluster.sim.netpol import admit_networkpolicy
 from tutor.cluster.sim.rbac_objects import admit_binding, admit_role
 from tutor.cluster.sim.store import deep_copy, is_cluster_scoped
 
@@ -172,6 +173,7 @@ _HANDLERS: dict[str, Callable[[Admission, Obj, Obj | None, Problems, Allocations
     "Endpoints": admit_endpoints,
     "Ingress": Admission.ingress,
     "IngressClass": Admission.ingressclass,
+    "NetworkPolicy": admit_networkpolicy,
     "GatewayClass": Admission.gatewayclass,
     "Gateway": Admission.gateway,
     "HTTPRoute": Admission.httproute,

@@ -37,6 +37,7 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Endpoints": ("v1",),
     "Ingress": ("networking.k8s.io/v1",),
     "IngressClass": ("networking.k8s.io/v1",),
+    "NetworkPolicy": ("networking.k8s.io/v1",),
     "Gateway": (f"{GATEWAY_GROUP}/v1", f"{GATEWAY_GROUP}/v1beta1"),
     "GatewayClass": (f"{GATEWAY_GROUP}/v1", f"{GATEWAY_GROUP}/v1beta1"),
     "HTTPRoute": (f"{GATEWAY_GROUP}/v1", f"{GATEWAY_GROUP}/v1beta1"),

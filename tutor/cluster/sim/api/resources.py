@@ -174,6 +174,7 @@ SERVED: tuple[ServedResource, ...] = (
     ),
     _r("Ingress", "networking.k8s.io", ("v1",), "ingresses", short=("ing",), sub=("status",)),
     _r("IngressClass", "networking.k8s.io", ("v1",), "ingressclasses", namespaced=False),
+    _r("NetworkPolicy", "networking.k8s.io", ("v1",), "networkpolicies", short=("netpol",)),
     _r(
         "ServiceCIDR",
         "networking.k8s.io",

@@ -32,6 +32,7 @@ from tutor.cluster.sim.dns import (
     ns_of,
     spec,
 )
+from tutor.cluster.sim.netpol import Sender
 from tutor.cluster.sim.trace import Hop
 
 
@@ -423,6 +424,24 @@ class L7Routing(IngressMatching, GatewayMatching):
             nodes[0] if nodes else None,
         )
         envoy = Client("proxy", "gateway Envoy", proxy_ip, namespace, node=None, cluster_dns=False)
+        sender, self._sender = self._sender, Sender(proxy_ip)
+        try:
+            return self._proxy_leg(svc, port, proxy_ip, ctx, hops, index, cp, envoy)
+        finally:
+            self._sender = sender
+
+    def _proxy_leg(
+        self,
+        svc: Obj,
+        port: int,
+        proxy_ip: str,
+        ctx: Ctx,
+        hops: list[Hop],
+        index: int,
+        cp: Obj | None,
+        envoy: Client,
+    ) -> Reach:
+        """The Envoy's own connection to the backend (kindnet judges it as the Envoy's)."""
         if is_headless(svc):
             ready, _ = self.dns.ready_endpoints(svc, "IPv4")
             sp = self._service_port(svc, port)

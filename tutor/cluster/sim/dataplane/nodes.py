@@ -35,6 +35,7 @@ from tutor.cluster.sim.dns import (
 )
 from tutor.cluster.sim.kindnetwork import kindnet_masquerade
 from tutor.cluster.sim.lb_source_ranges import refused_by_ranges
+from tutor.cluster.sim.netpol import Sender
 from tutor.cluster.sim.trace import Hop
 
 
@@ -340,7 +341,9 @@ class NodeRouting(ServiceRouting):
         envoy = Client(
             "proxy", f"load balancer of {_ref(svc)}", dst, client.namespace, cluster_dns=False
         )
+        sender, self._sender = self._sender, Sender(dst)
         inner = self._node_address(node, envoy, node_port, ctx, hops, index)
+        self._sender = sender
         # Envoy accepts the client's connection first: a backend that refuses makes it close
         # the client's connection (reset); a dropped one times out after its connect timeout
         if (

@@ -43,6 +43,7 @@ from tutor.cluster.sim.dns import (
     spec,
     status,
 )
+from tutor.cluster.sim.netpol import PROBE_LABELS, Sender
 from tutor.cluster.sim.trace import Evidence, Hop
 
 # -- the router -------------------------------------------------------------------------------
@@ -63,6 +64,7 @@ class Router(L7Routing, NodeRouting):
                 ok=False, error="client-not-found", detail=hops[-1].summary
             )
             return journey
+        self._sender = _sender_of(client)
         if request.protocol == "dns":
             journey.attempt = self._dns_probe(request, client, hops)
             return journey
@@ -228,6 +230,10 @@ class Router(L7Routing, NodeRouting):
                 )
             )
             return ProbeAttempt(ok=False, error="unresolvable", source_ip=client.ip)
+        denied = self.netpol.dns(self._sender)
+        if denied is not None:  # the query is dropped: dig reports no server could be reached
+            hops.append(denied)
+            return ProbeAttempt(ok=False, error="timeout", source_ip=client.ip)
         namespace = client.namespace if client.kind == "pod" and client.cluster_dns else None
         answer = self.dns.resolve(name, request.record_type, namespace=namespace)
         via = "" if namespace else " (asked of 10.96.0.10 directly, without a search path)"
@@ -281,6 +287,10 @@ class Router(L7Routing, NodeRouting):
                     failure="unresolvable",
                 )
             )
+            return None
+        denied = self.netpol.dns(self._sender)
+        if denied is not None:
+            hops.append(denied)
             return None
         answer = self.dns.resolve(host, "A", namespace=client.namespace)
         addresses = answer.values
@@ -348,6 +358,10 @@ class Router(L7Routing, NodeRouting):
             )
             return _fail("timeout", "not-routable")
         if "ingress" in kinds or "gateway" in kinds:
+            denied = self.netpol.egress_to(self._sender, dst, port, "TCP")
+            if denied is not None:
+                hops.append(denied)
+                return _fail("timeout", "policy-denied")
             return self._l7(client, dst, port, ctx, hops, index, owners)
         if "clusterIP" in kinds:
             return self._service_vip(
@@ -483,6 +497,25 @@ class Router(L7Routing, NodeRouting):
             detail=detail,
             source_ip=client.ip,
         )
+
+
+def _sender_of(client: Client) -> Sender:
+    """The client as kindnet sees the connections it opens."""
+    if client.kind == "pod":
+        pod = client.pod
+        if pod is None:  # the stand-in probe Pod: judged as kube-tutor's probe Pod would be
+            pod = {
+                "metadata": {
+                    "name": PROBE_POD,
+                    "namespace": client.namespace,
+                    "labels": dict(PROBE_LABELS),
+                },
+                "spec": {"nodeName": client.node_name},
+            }
+        return Sender(client.ip, pod)
+    if client.kind == "node" and client.node is not None:
+        return Sender(client.ip, node_process_on=client.node_name)
+    return Sender(client.ip)
 
 
 def _client_error(failure: str | None) -> str:

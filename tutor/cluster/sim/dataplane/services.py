@@ -43,6 +43,7 @@ from tutor.cluster.sim.dns import (
     status,
 )
 from tutor.cluster.sim.images import workload_for
+from tutor.cluster.sim.netpol import Enforcer, Sender
 from tutor.cluster.sim.trace import Evidence, Hop
 
 
@@ -59,6 +60,10 @@ class ServiceRouting:
         self.affinity = affinity
         self._nodeports: dict[tuple[int, str], tuple[Obj, dict[str, Any]]] | None = None
         self._unattached: list[tuple[Obj, str]] = []
+        self.netpol = Enforcer(self.objects)
+        self._sender: Sender | None = None
+        """Who opens the connection being followed (kindnet judges it): the client, then a
+        proxy (Envoy) for the legs a proxy opens."""
 
     # -- Services --
 
@@ -476,6 +481,12 @@ class ServiceRouting:
     def _to_pod(
         self, pod: Obj, ip: str, port: int, seen: str, hops: list[Hop], protocol: str
     ) -> Reach:
+        if seen not in ("127.0.0.1", "::1"):  # a Pod's own loopback never leaves it
+            allowed, judged = self.netpol.connection(self._sender, pod, ip, port, protocol, seen)
+            if judged is not None:
+                hops.append(judged)
+            if not allowed:
+                return _fail("timeout", "policy-denied")
         node_name = spec(pod).get("nodeName") or "?"
         statuses = {str(c.get("name")): c for c in status(pod).get("containerStatuses") or []}
         declared = []

@@ -120,7 +120,8 @@ _NAMESPACE_FIELDS = (
 
 def localise(obj: Obj, mapping: dict[str, str]) -> Obj:
     """Rewrite the namespace names an object mentions (metadata, route parents and backends,
-    ReferenceGrant sources, listener namespace selectors) through `mapping`."""
+    ReferenceGrant sources, listener and NetworkPolicy peer namespace selectors) through
+    `mapping`."""
     if all(k == v for k, v in mapping.items()):
         return obj
     out: Obj = json.loads(json.dumps(obj))
@@ -139,6 +140,12 @@ def localise(obj: Obj, mapping: dict[str, str]) -> Obj:
             swap(ref, "namespace")
     for source in spec.get("from") or []:
         swap(source, "namespace")
+    for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+        if not isinstance(rule, dict):
+            continue
+        for peer in (rule.get("from") or []) + (rule.get("to") or []):
+            selector = (peer or {}).get("namespaceSelector") or {}
+            swap(selector.get("matchLabels") or {}, "kubernetes.io/metadata.name")
     for listener in spec.get("listeners") or []:
         selector = ((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get(
             "selector"

@@ -358,3 +358,29 @@ def test_validation(cluster: SimCluster, spec: Obj, message: str) -> None:
     with pytest.raises(InvalidObjectError) as raised:
         cluster.apply([policy("bad", **spec)], NS)
     assert message in str(raised.value) + " ".join(str(p) for p in raised.value.problems)
+
+
+def test_kubectl_get_networkpolicy_columns() -> None:
+    """printers.go `printNetworkPolicy`: NAME, POD-SELECTOR (metav1.FormatLabelSelector,
+    `<none>` for the empty selector), AGE."""
+    from datetime import UTC, datetime
+
+    from tutor.cluster.sim.api.tables import to_table
+
+    now = datetime(2026, 3, 1, 12, 5, 0, tzinfo=UTC)
+    objs = [
+        {
+            "metadata": {"name": "deny", "creationTimestamp": "2026-03-01T12:00:00Z"},
+            "spec": {"podSelector": {}},
+        },
+        {
+            "metadata": {"name": "api-in", "creationTimestamp": "2026-03-01T12:00:00Z"},
+            "spec": {"podSelector": {"matchLabels": {"app": "api"}}},
+        },
+    ]
+    table = to_table("NetworkPolicy", objs, now=now)
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Pod-Selector", "Age"]
+    assert [r["cells"] for r in table["rows"]] == [
+        ["deny", "<none>", "5m"],
+        ["api-in", "app=api", "5m"],
+    ]

@@ -384,3 +384,22 @@ def test_kubectl_get_networkpolicy_columns() -> None:
         ["deny", "<none>", "5m"],
         ["api-in", "app=api", "5m"],
     ]
+
+
+def test_probe_stand_in_carries_the_probe_pods_labels() -> None:
+    """The stand-in probe is judged as kube-tutor's probe Pod would be on kind."""
+    from tutor.cluster.probes import PROBE_LABELS
+    from tutor.cluster.sim import netpol
+
+    assert netpol.PROBE_LABELS == PROBE_LABELS
+
+
+def test_trace_names_the_rule_that_allowed_it(cluster: SimCluster) -> None:
+    cluster.apply(
+        [api_ingress([{"port": "http"}], [{"podSelector": {"matchLabels": {"app": "frontend"}}}])],
+        NS,
+    )
+    t = trace(cluster, ProbeRequest("http", "http://api.shop/hostname", NS, source="pod:frontend"))
+    policy_hops = [h for h in t.hops if h.name == "policy"]
+    assert len(policy_hops) == 1 and policy_hops[0].ok
+    assert "shop/api-in ingress[0]" in policy_hops[0].summary

@@ -20,6 +20,7 @@ FAILURE_DIAGNOSERS: dict[str, tuple[str, ...]] = {
     "no-ingress-rule": ("wrong-pathtype", "ingressclass-no-controller"),
     "route-not-attached": ("route-not-attached",),
     "backend-not-permitted": ("backend-not-permitted",),
+    "policy-denied": ("policy-service-port",),
 }
 """Trace failure codes (see `tutor.cluster.sim.trace`) to the diagnosers that explain them."""
 

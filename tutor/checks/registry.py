@@ -89,6 +89,7 @@ def load_builtins() -> None:
     from tutor.checks import (  # noqa: F401
         diagnosers,
         diagnosers_extra,
+        diagnosers_netpol,
         relations,
         state,
         traffic,

@@ -146,6 +146,37 @@ def test_invalid_object_applies_nothing_and_names_the_field(
     assert cluster.get("ConfigMap", "settings", NS) is None  # the valid one was not applied
 
 
+def test_kind_refuses_an_out_of_range_node_port_before_any_request(
+    cluster: KubeCluster, standin: StandIn
+) -> None:
+    """A real API server's dry run does not check the nodePort range (portallocator's
+    dry-run `Allocate` only asks whether the port is taken), so on kind, whose range is the
+    API server's default 30000-32767, kube-tutor checks it itself: the Service is never
+    sent, and the error reads like the API server's 422."""
+    with pytest.raises(InvalidObjectError) as caught:
+        cluster.apply([config_map(), web_service(32768)], NS)
+    error = caught.value
+    assert [p.path for p in error.problems] == ["spec.ports[0].nodePort"]
+    assert error.problems[0].message == (
+        "Invalid value: 32768: provided port is not in the valid range. "
+        "The range of valid ports is 30000-32767"
+    )
+    assert (error.kind, error.name) == ("Service", "web-np")
+    assert "nothing was applied" in error.message
+    assert not [r for r in patches(standin) if "/services/" in r.url.path]
+    assert all(r.params.get("dryRun") == "All" for r in patches(standin))
+    assert cluster.get("ConfigMap", "settings", NS) is None
+
+
+def test_services_are_written_before_other_kinds(cluster: KubeCluster, standin: StandIn) -> None:
+    """The one check a dry run skips is the Service's port allocation, so Services are
+    written right after Namespaces; the results keep that order."""
+    results = cluster.apply([config_map(), web_service(30081)], NS)
+    assert [r.kind for r in results] == ["Service", "ConfigMap"]
+    real = [r for r in patches(standin) if "dryRun" not in r.params]
+    assert [r.url.path.rsplit("/", 2)[-2] for r in real] == ["services", "configmaps"]
+
+
 def test_several_invalid_objects_are_reported_together(cluster: KubeCluster) -> None:
     with pytest.raises(InvalidObjectError) as caught:
         cluster.apply([web_service(80, "a"), web_service(99999, "b")], NS)

@@ -197,16 +197,34 @@ def test_out_of_range_node_port_passes_a_dry_run(
     assert code == 422 and answer["details"]["causes"][0]["field"] == "spec.ports[0].nodePort"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kube.py validates a batch by dry runs, which skip the nodePort range check "
-    "(see the test above): the ConfigMap before the bad Service is applied",
-)
 def test_a_batch_with_an_out_of_range_node_port_applies_nothing(kube: KubeCluster) -> None:
+    """The dry runs pass (see the test above), so the refusal comes at the Service's real
+    write; `apply` writes Services before other kinds, so the ConfigMap listed first was not
+    written (this was a strict xfail while the batch was written in file order)."""
     namespace = fresh(kube, "kt-batch")
-    with pytest.raises(InvalidObjectError):
+    with pytest.raises(InvalidObjectError) as caught:
         kube.apply([config_map(), service("web", 80)], namespace)
+    assert [p.path for p in caught.value.problems] == ["spec.ports[0].nodePort"]
     assert kube.get("ConfigMap", "settings", namespace) is None
+    assert kube.get("Service", "web", namespace) is None
+
+
+def test_a_refused_write_deletes_what_the_batch_created(kube: KubeCluster) -> None:
+    """Two Services of one batch asking for the same nodePort both pass their dry runs (the
+    dry-run allocation only asks whether the port is taken now: portallocator/operation.go),
+    and the second is refused `already allocated` at its write. `apply` then deletes the
+    first Service it had just created, and says so; the ConfigMap was never written."""
+    namespace = fresh(kube, "kt-rollback")
+    with pytest.raises(InvalidObjectError) as caught:
+        kube.apply([config_map(), service("first", 30190), service("second", 30190)], namespace)
+    error = caught.value
+    assert (error.kind, error.name) == ("Service", "second")
+    assert "already allocated" in error.problems[0].message
+    assert "deleted what this apply had created (Service first)" in error.message
+    assert kube.get("Service", "first", namespace) is None
+    assert kube.get("ConfigMap", "settings", namespace) is None
+    # the port is free again: the deletion released it
+    kube.apply([service("again", 30190)], namespace)
 
 
 def test_taken_node_port_is_a_422_on_the_field(kube: KubeCluster) -> None:

@@ -43,6 +43,11 @@ HOST_PORT_BAND = 100
 """Node N (0 = control-plane) publishes NodePort P on host port P + N * 100, so every node's
 NodePort can be reached from macOS/Windows, where the node addresses cannot."""
 PORT_MAPPING_ADDRESS = "127.0.0.1"
+NODE_PORT_RANGE: tuple[int, int] = (30000, 32767)
+"""The API server's nodePort range on the kind cluster: the kind config above sets no
+`service-node-port-range` (no kubeadmConfigPatches), so kube-apiserver's default holds
+(pkg/kubeapiserver/options: `DefaultServiceNodePortRange`, 30000-32767, base 30000 size 2768).
+The simulator serves the same range (sim/topology.py NODE_PORT_MIN/MAX)."""
 AGNHOST_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.39"
 PRELOAD_IMAGES: tuple[str, ...] = (AGNHOST_IMAGE,)
 """Images every lab may use (the probe Pod among them); lab manifests can add more."""

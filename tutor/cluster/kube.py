@@ -36,6 +36,7 @@ from tutor.cluster.base import (
 )
 from tutor.cluster.capabilities import LOCAL_BACKENDS, capabilities_from, simulator_capabilities
 from tutor.cluster.guard import Target
+from tutor.cluster.kind_config import NODE_PORT_RANGE
 from tutor.cluster.kube_errors import (
     LB_FINALIZER,
     NamespaceTerminatingError,
@@ -43,9 +44,17 @@ from tutor.cluster.kube_errors import (
     error_from_status,
     exec_handshake_error,
     exec_outcome,
+    rolled_back,
     terminating_reason,
 )
-from tutor.cluster.kube_resources import RESOURCES, Resource, label_selector, resource_for
+from tutor.cluster.kube_resources import (
+    RESOURCES,
+    Resource,
+    label_selector,
+    node_port_refusal,
+    resource_for,
+    status_bytes,
+)
 from tutor.cluster.kube_watch import NamespaceWatches, close_response, watch_events
 
 Objs = list[Obj]
@@ -427,20 +436,32 @@ class KubeCluster:
     # -- writing ------------------------------------------------------------------------
 
     def apply(self, objects: Sequence[Obj], namespace: str) -> builtins.list[ApplyResult]:
-        """Server-side apply (field manager `kube-tutor`): every object is validated by a
-        server-side dry run first, so on an `InvalidObjectError` nothing was applied."""
+        """Server-side apply (field manager `kube-tutor`); on an `InvalidObjectError` nothing
+        the batch created remains. Each object passes a server-side dry run first; a dry run
+        skips the nodePort range (`node_port_refusal`), so kind's and the simulator's known
+        range is checked before any write, Services are written first, and should a write
+        still be refused (another range on a shared cluster, two Services wanting one port)
+        what the batch created is deleted again before the error is raised."""
         prepared: builtins.list[tuple[Resource, Obj]] = []
         for obj in objects:
             resource, body = self._prepare(obj, namespace)
             prepared.append((resource, body))
-        # Namespaces first, so objects inside a namespace of the same batch can follow.
-        prepared.sort(key=lambda pair: pair[0].kind != "Namespace")
+        # Namespaces first, so objects inside a namespace of the same batch can follow; then
+        # Services, whose port allocation is the one check only a real write makes.
+        prepared.sort(key=lambda pair: {"Namespace": 0, "Service": 1}.get(pair[0].kind, 2))
         new_namespaces = {b["metadata"]["name"] for r, b in prepared if r.kind == "Namespace"}
 
         problems: builtins.list[tuple[Obj, InvalidObjectError]] = []
         before: builtins.list[tuple[int, str]] = []
         for resource, body in prepared:
+            local = self.backend in LOCAL_BACKENDS  # kind and the simulator: the range is known
+            refusal = node_port_refusal(body, NODE_PORT_RANGE) if local else None
             try:
+                if refusal is not None:
+                    name = body["metadata"]["name"]
+                    raise error_from_status(
+                        422, status_bytes(refusal), name, self.target, kind="Service", name=name
+                    )
                 status, answer = self._apply_one(resource, body, dry_run=True)
             except InvalidObjectError as exc:
                 problems.append((body, exc))
@@ -456,8 +477,12 @@ class KubeCluster:
             raise combined_invalid(problems)
 
         results: builtins.list[ApplyResult] = []
+        written: builtins.list[tuple[Resource, Obj, bool]] = []
         for (resource, body), (dry_status, old_version) in zip(prepared, before, strict=True):
-            status, answer = self._apply_one(resource, body, dry_run=False)
+            try:
+                status, answer = self._apply_one(resource, body, dry_run=False)
+            except InvalidObjectError as exc:
+                raise self._roll_back(written, exc) from exc
             action: Literal["created", "configured", "unchanged"]
             if status == 201 or dry_status == 201:
                 action = "created"
@@ -465,9 +490,23 @@ class KubeCluster:
                 action = "unchanged"
             else:
                 action = "configured"
+            written.append((resource, body, action == "created"))
             meta = body["metadata"]
             results.append(ApplyResult(resource.kind, meta["name"], meta.get("namespace"), action))
         return results
+
+    def _roll_back(
+        self, written: builtins.list[tuple[Resource, Obj, bool]], refused: InvalidObjectError
+    ) -> InvalidObjectError:
+        """Delete what this batch created (newest first) after a later write was refused;
+        the error then says what was undone and what could not be."""
+        removed: builtins.list[str] = []
+        for resource, body, created in reversed(written):
+            meta = body["metadata"]
+            if created and self._delete(resource, meta["name"], meta.get("namespace")):
+                removed.append(f"{resource.kind} {meta['name']}")
+        kept = [f"{r.kind} {b['metadata']['name']}" for r, b, created in written if not created]
+        return rolled_back(refused, removed, kept)
 
     def _prepare(self, obj: Obj, namespace: str) -> tuple[Resource, Obj]:
         kind = obj.get("kind")

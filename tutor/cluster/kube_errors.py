@@ -164,6 +164,25 @@ def combined_invalid(problems: list[tuple[Obj, InvalidObjectError]]) -> InvalidO
     )
 
 
+def rolled_back(
+    refused: InvalidObjectError, removed: list[str], kept: list[str]
+) -> InvalidObjectError:
+    """`refused`, saying what kube-tutor deleted again (`removed`, created by the same apply)
+    and what the apply had changed before the refusal and stays so (`kept`)."""
+    note = ""
+    if removed:
+        note += f" kube-tutor deleted what this apply had created ({', '.join(removed)})."
+    if kept:
+        note += f" These were changed before the refusal and stay so: {', '.join(kept)}."
+    return InvalidObjectError(
+        refused.message + note,
+        refused.problems,
+        hint=refused.hint,
+        kind=refused.kind,
+        name=refused.name,
+    )
+
+
 # -- exec -------------------------------------------------------------------------------------
 
 _HANDSHAKE_RE = re.compile(r"Handshake status (\d{3})")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tutor.cluster.base import NotFoundError
 
@@ -86,3 +88,52 @@ def resource_for(kind: str, api_version: str | None = None) -> Resource:
 def label_selector(selector: Mapping[str, str] | None) -> str:
     """`{"app": "web", "tier": "a"}` -> `app=web,tier=a`."""
     return ",".join(f"{key}={value}" for key, value in (selector or {}).items())
+
+
+def node_port_refusal(body: Mapping[str, Any], valid: tuple[int, int]) -> dict[str, Any] | None:
+    """The 422 Status a real API server answers to a Service's write whose nodePort is out of
+    `valid`, or None when every nodePort is in range (or unset).
+
+    A server-side dry run cannot tell: with `dryRun` the port allocation only asks whether
+    the port is taken (pkg/registry/core/service/portallocator/operation.go,
+    `PortAllocationOperation.Allocate`), the range is checked by the real allocation
+    (portallocator `ErrNotInRange`: "provided port is not in the valid range. The range of
+    valid ports is 30000-32767", on `spec.ports[i].nodePort`, from
+    pkg/registry/core/service/storage/alloc.go). So the kube backend asks this before any
+    write where it knows the range."""
+    if body.get("kind") != "Service":
+        return None
+    low, high = valid
+    causes = []
+    ports = (body.get("spec") or {}).get("ports") or []
+    for index, port in enumerate(ports if isinstance(ports, list) else []):
+        value = port.get("nodePort") if isinstance(port, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value and not (
+            low <= value <= high
+        ):
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "message": f"Invalid value: {value}: provided port is not in the valid "
+                    f"range. The range of valid ports is {low}-{high}",
+                    "field": f"spec.ports[{index}].nodePort",
+                }
+            )
+    if not causes:
+        return None
+    name = str((body.get("metadata") or {}).get("name", ""))
+    listed = "; ".join(f"{c['field']}: {c['message']}" for c in causes)
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": f'Service "{name}" is invalid: {listed}',
+        "reason": "Invalid",
+        "details": {"name": name, "kind": "Service", "causes": causes},
+        "code": 422,
+    }
+
+
+def status_bytes(status: Mapping[str, Any]) -> bytes:
+    """A Status document as the API server sends it."""
+    return json.dumps(status).encode()

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SimApi
-from tutor.cluster.base import ConflictError, InvalidObjectError, NotFoundError
+from tutor.cluster.base import ConflictError, ForbiddenError, InvalidObjectError, NotFoundError
 from tutor.cluster.guard import Target
 from tutor.cluster.kube import KubeCluster
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.39"
 
 
 @pytest.fixture
@@ -124,3 +126,42 @@ def test_labs_proved_through_the_api_server(sim_daemon: Path) -> None:
         assert lab is not None
         proof = prove_lab(lab, open_sim(), wait=5.0)
         assert proof.ok, proof.problems
+
+
+def test_exec_refused_by_rbac_is_told_apart_over_a_real_websocket(
+    sim_api: SimApi, kube: KubeCluster, ns: str
+) -> None:
+    """The API server answers the exec upgrade with RBAC's 403 before any WebSocket opens;
+    the official client turns that into `ApiException(status=0)` with websocket-client's
+    `Handshake status 403 Forbidden` (kubernetes/stream/ws_client.py, websocket_call), which
+    used to read as "the cluster does not answer". kube-tutor names the missing right."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "shell", "labels": {"app": "shell"}},
+        "spec": {
+            "containers": [
+                {"name": "shell", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}
+            ]
+        },
+    }
+    kube.apply([pod], ns)
+    running = kube.wait_for(
+        "Pod", ns, lambda pods: any(p["status"].get("phase") == "Running" for p in pods), 10
+    )
+    assert running
+    allowed = kube.exec("shell", ns, ["dig", "+search", "+short", "kubernetes.default"], 10)
+    assert allowed[0] == 0, allowed
+    sim_api.server.api.exec_denied_user = "alice"
+    try:
+        with pytest.raises(ForbiddenError) as caught:
+            kube.exec("shell", ns, ["dig", "+search", "+short", "kubernetes.default"], 10)
+    finally:
+        sim_api.server.api.exec_denied_user = ""
+    error = caught.value
+    assert error.message == (
+        f"The cluster does not let your credentials run commands in Pods (exec into shell "
+        f"in {ns}), and traffic probes from inside the cluster need it."
+    )
+    assert f"auth can-i create pods/exec -n {ns}" in error.hint
+    assert "Handshake status 403" in str(error.__cause__)

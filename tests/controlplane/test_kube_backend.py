@@ -331,6 +331,22 @@ def test_rbac_forbids_what_the_role_does_not_grant(
         learner_kube.apply([service("web")], "cp-kt-apply")  # not hers: never sent
 
 
+def test_exec_without_pods_exec_rights_is_rbacs_403_over_the_websocket(
+    control_plane: ControlPlane, learner_kube: KubeCluster
+) -> None:
+    """A real kube-apiserver authorizes `create` on `pods/exec` before it upgrades the
+    connection (the authorization filter runs before the exec handler), so alice's exec
+    ends in the handshake's 403, which the official client reports as status 0 (kubernetes/
+    stream/ws_client.py, websocket_call). kube-tutor says which right is missing."""
+    namespace = f"{LEARNER}-kt-exec"
+    control_plane.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    with pytest.raises(ForbiddenError) as caught:
+        learner_kube.exec("shell", namespace, ["dig", "+short", "kubernetes.default"], 10)
+    assert "does not let your credentials run commands in Pods" in caught.value.message
+    assert f"auth can-i create pods/exec -n {namespace}" in caught.value.hint
+    assert "Handshake status 403" in str(caught.value.__cause__)
+
+
 # -- namespaces ----------------------------------------------------------------------------
 
 

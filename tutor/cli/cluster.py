@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tutor.cluster.kind import KindLifecycle, Progress, ProgressFn
+    from tutor.cluster.kind import KindLifecycle, ProgressFn
 
 ACTIONS = ("up", "down", "status", "clean")
 
@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "up: create the kind cluster `kube-tutor` (1 control-plane + 3 zoned workers), "
             "start cloud-provider-kind and preload images; down: remove all of it; "
             "status: what runs and which lab capabilities work; clean: delete only the lab "
-            "namespaces kube-tutor made."
+            "namespaces kube-tutor made. On a terminal each step shows a spinner and its "
+            "elapsed time (--plain: plain lines); `up` logs everything to cluster-up.log in "
+            "kube-tutor's data folder."
         ),
     )
     p.add_argument("action", choices=ACTIONS)
@@ -58,6 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     """Run one cluster action; 0 when it worked, 1 when it did not (with the reason)."""
+    from tutor.cli import plain_requested
+    from tutor.cli.progress_view import progress_view
     from tutor.cluster.base import ClusterError
     from tutor.cluster.kind import KindLifecycle
 
@@ -67,52 +71,36 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         # where cloud-provider-kind needs sudo, wait while the learner starts it
         cloud_provider_wait=300.0 if sys.stdin.isatty() else 0.0,
     )
+    view = progress_view(sys.stdout, plain=plain_requested(args))
     try:
         if args.action == "up":
             if args.dry_run:
                 print(lifecycle.dry_run())
                 return 0
-            lifecycle.up(_printer(), timeout=args.timeout)
+            print(f"Every step and the tools' output are also logged to {lifecycle.log_path}")
+            lifecycle.up(view, timeout=args.timeout)
             print(f"The practice cluster is ready (context {_context()}).")
             return 0
         if args.action == "down":
-            lifecycle.down(_printer())
+            lifecycle.down(view)
             return 0
         if args.action == "status":
             return _status(lifecycle, as_json=args.json)
-        return _clean(lifecycle, args)
+        return _clean(lifecycle, args, view)
     except ClusterError as exc:
+        view.close()
         print(f"kube-tutor: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(exc.hint, file=sys.stderr)
         return 1
+    finally:
+        view.close()
 
 
 def _context() -> str:
     from tutor.cluster.kind import CONTEXT_NAME
 
     return CONTEXT_NAME
-
-
-def _printer() -> ProgressFn:
-    def show(progress: Progress) -> None:
-        prefix = f"[{progress.step}/{progress.total}]"
-        if progress.state == "start":
-            print(f"{prefix} {progress.title} ...", flush=True)
-            return
-        if progress.state == "line":  # a tool's own output, passed through
-            print(f"      {progress.detail}", flush=True)
-            return
-        word = {"done": "done", "skip": "skipped", "fail": "FAILED"}[progress.state]
-        detail = f": {progress.detail}" if progress.detail else ""
-        print(f"{prefix} {word} in {_elapsed(progress.elapsed)}{detail}", flush=True)
-
-    return show
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
 
 
 def _status(lifecycle: KindLifecycle, *, as_json: bool) -> int:
@@ -136,14 +124,14 @@ def _status(lifecycle: KindLifecycle, *, as_json: bool) -> int:
     return 0 if status.cluster_exists and not status.problem else 1
 
 
-def _clean(lifecycle: KindLifecycle, args: argparse.Namespace) -> int:
+def _clean(lifecycle: KindLifecycle, args: argparse.Namespace, view: ProgressFn) -> int:
     from tutor.cluster.connect import open_cluster
 
     if args.backend == "context":
         lifecycle._kube_factory = lambda: open_cluster(
             "context", args.context, namespace_prefix=args.namespace_prefix
         )
-    removed = lifecycle.clean(_printer(), force=args.force)
+    removed = lifecycle.clean(view, force=args.force)
     if removed:
         print(f"Deleted {len(removed)} lab namespace(s).")
     else:

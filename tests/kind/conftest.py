@@ -21,6 +21,24 @@ from tutor.cluster.kind import KindLifecycle, Progress
 HERE = Path(__file__).parent
 
 
+def ignore_down(progress: Progress) -> None:
+    """`down`'s reports: printed, not kept with `up`'s."""
+    print(f"[down {progress.step}/{progress.total}] {progress.title}: {progress.state}")
+
+
+def engine_runs(engine: str) -> bool:
+    """True when `engine info` answers (a running Docker or podman)."""
+    if shutil.which(engine) is None:
+        return False
+    try:
+        done = subprocess.run(
+            [engine, "info"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
 def docker_problem() -> str:
     """Empty when Docker (or podman) answers and kind is installed; else why not."""
     engine = shutil.which("docker") or shutil.which("podman")
@@ -64,8 +82,15 @@ def kind_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lifecycle(kind_home: Path) -> Iterator[KindLifecycle]:
-    """`cluster up` once for the session; `cluster down` at the end."""
+def up_events() -> list[Progress]:
+    """Every progress report of the session's `cluster up`, in order."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def lifecycle(kind_home: Path, up_events: list[Progress]) -> Iterator[KindLifecycle]:
+    """`cluster up` once for the session (its reports kept in `up_events`); `cluster down`
+    at the end."""
     import argparse
 
     from tutor.cli.cluster import _course_images  # the same images `cluster up` preloads
@@ -74,6 +99,7 @@ def lifecycle(kind_home: Path) -> Iterator[KindLifecycle]:
     life = KindLifecycle(home=kind_home, images=images)
 
     def show(progress: Progress) -> None:
+        up_events.append(progress)
         print(
             f"[{progress.step}/{progress.total}] {progress.title}: {progress.state} "
             f"{progress.detail}"
@@ -84,7 +110,7 @@ def lifecycle(kind_home: Path) -> Iterator[KindLifecycle]:
         yield life
     finally:
         if not os.environ.get("KUBE_TUTOR_KEEP_CLUSTER"):
-            life.down(show)
+            life.down(ignore_down)
 
 
 @pytest.fixture()

@@ -20,7 +20,9 @@ from tutor.cluster.base import (
     NotFoundError,
     RefusedContextError,
 )
+from tutor.cluster.kind_config import NODE_PORT_RANGE
 from tutor.cluster.kube import KubeCluster, error_from_status
+from tutor.cluster.kube_resources import node_port_refusal
 
 pytestmark = pytest.mark.controlplane
 
@@ -195,6 +197,12 @@ def test_out_of_range_node_port_passes_a_dry_run(
         "PATCH", path.replace("&dryRun=All", ""), body, content_type=APPLY
     )
     assert code == 422 and answer["details"]["causes"][0]["field"] == "spec.ports[0].nodePort"
+    # kind's and the simulator's backend refuse this before any write, in the same words
+    local = node_port_refusal(body, NODE_PORT_RANGE)
+    assert local is not None
+    assert local["message"] == answer["message"]
+    assert local["details"] == answer["details"]
+    assert (local["reason"], local["code"]) == (answer["reason"], answer["code"])
 
 
 def test_a_batch_with_an_out_of_range_node_port_applies_nothing(kube: KubeCluster) -> None:

@@ -128,13 +128,73 @@ def test_labs_proved_through_the_api_server(sim_daemon: Path) -> None:
         assert proof.ok, proof.problems
 
 
+def _limited_kube(sim_api: SimApi, kube: KubeCluster, ns: str, tmp: Path) -> KubeCluster:
+    """A KubeCluster holding the token of ServiceAccount `learner` in `ns` (TokenRequest),
+    with a kubeconfig of its own."""
+    import base64
+
+    import yaml
+
+    kube.apply(
+        [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "learner"}}], ns
+    )
+    answer = kube._request(
+        "POST",
+        f"/api/v1/namespaces/{ns}/serviceaccounts/learner/token",
+        body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
+        content_type="application/json",
+        what="request a token",
+    )
+    ca = base64.b64encode(sim_api.server.creds.ca_cert.read_bytes()).decode("ascii")
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "sim", "cluster": {"server": sim_api.url, "certificate-authority-data": ca}}
+        ],
+        "users": [{"name": "learner", "user": {"token": answer["status"]["token"]}}],
+        "contexts": [{"name": "limited", "context": {"cluster": "sim", "user": "learner"}}],
+        "current-context": "limited",
+    }
+    path = tmp / "limited.kubeconfig"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    target = Target(backend="sim", context="limited", kubeconfig=str(path), server=sim_api.url)
+    return KubeCluster(target)
+
+
+def _grant(kube: KubeCluster, ns: str, name: str, rule: dict[str, object]) -> None:
+    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}"
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role"}
+    kube._request(
+        "POST",
+        f"{rbac}/roles",
+        body={**role, "metadata": {"name": name}, "rules": [rule]},
+        content_type="application/json",
+        what="create a Role",
+    )
+    kube._request(
+        "POST",
+        f"{rbac}/rolebindings",
+        body={
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": "learner", "namespace": ns}],
+        },
+        content_type="application/json",
+        what="create a RoleBinding",
+    )
+
+
 def test_exec_refused_by_rbac_is_told_apart_over_a_real_websocket(
-    sim_api: SimApi, kube: KubeCluster, ns: str
+    sim_api: SimApi, kube: KubeCluster, ns: str, tmp_path: Path
 ) -> None:
-    """The API server answers the exec upgrade with RBAC's 403 before any WebSocket opens;
-    the official client turns that into `ApiException(status=0)` with websocket-client's
-    `Handshake status 403 Forbidden` (kubernetes/stream/ws_client.py, websocket_call), which
-    used to read as "the cluster does not answer". kube-tutor names the missing right."""
+    """A token that may read Pods but not `create` `pods/exec`: the API server answers the
+    exec upgrade with RBAC's 403 before any WebSocket opens, and the official client turns
+    that into `ApiException(status=0)` with websocket-client's `Handshake status 403
+    Forbidden` (kubernetes/stream/ws_client.py, websocket_call), which used to read as "the
+    cluster does not answer". kube-tutor names the missing right; once granted, exec runs."""
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -150,14 +210,12 @@ def test_exec_refused_by_rbac_is_told_apart_over_a_real_websocket(
         "Pod", ns, lambda pods: any(p["status"].get("phase") == "Running" for p in pods), 10
     )
     assert running
-    allowed = kube.exec("shell", ns, ["dig", "+search", "+short", "kubernetes.default"], 10)
-    assert allowed[0] == 0, allowed
-    sim_api.server.api.exec_denied_user = "alice"
-    try:
-        with pytest.raises(ForbiddenError) as caught:
-            kube.exec("shell", ns, ["dig", "+search", "+short", "kubernetes.default"], 10)
-    finally:
-        sim_api.server.api.exec_denied_user = ""
+    limited = _limited_kube(sim_api, kube, ns, tmp_path)
+    _grant(kube, ns, "reader", {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]})
+    assert limited.get("Pod", "shell", ns) is not None  # the token works, and may read Pods
+    command = ["dig", "+search", "+short", "kubernetes.default"]
+    with pytest.raises(ForbiddenError) as caught:
+        limited.exec("shell", ns, command, 10)
     error = caught.value
     assert error.message == (
         f"The cluster does not let your credentials run commands in Pods (exec into shell "
@@ -165,3 +223,6 @@ def test_exec_refused_by_rbac_is_told_apart_over_a_real_websocket(
     )
     assert f"auth can-i create pods/exec -n {ns}" in error.hint
     assert "Handshake status 403" in str(error.__cause__)
+    _grant(kube, ns, "exec", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]})
+    allowed = limited.exec("shell", ns, command, 10)
+    assert allowed[0] == 0, allowed

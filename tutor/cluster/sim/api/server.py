@@ -81,9 +81,6 @@ class ApiServer:
         self._wakeup = asyncio.Event()
         engine.on_change = self._changed
         self.state: StateFile | None = None
-        self.exec_denied_user = ""
-        """Test-only: when set, every exec is refused with the 403 RBAC answers a user of
-        that name without `create` on `pods/exec` (the simulator has no RBAC of its own)."""
 
     def _changed(self) -> None:
         self._wakeup.set()
@@ -345,13 +342,6 @@ class SimApiServer:
         loop.run_forever()
         loop.run_until_complete(self._running.runner.cleanup())
         loop.close()
-
-    @property
-    def api(self) -> ApiServer:
-        """The HTTP side of the running server (tests set its test-only switches)."""
-        if self._running is None:
-            raise RuntimeError("the server is not running")
-        return self._running.server
 
     def call(self, func: Callable[[], Any]) -> Any:
         """Run `func` on the server's loop (where the cluster may be touched) and return its

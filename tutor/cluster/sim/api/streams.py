@@ -144,18 +144,6 @@ async def exec_pod(
     """`.../pods/NAME/exec` over WebSocket: run the command in the simulated container."""
     from tutor.cluster.sim.api.execs import ExecRefusedError, run_command
 
-    if server.exec_denied_user:
-        # Authorization runs before the handler (and before the upgrade), as the API
-        # server's RBAC 403: k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go
-        # `forbiddenMessage`, wrapped by `NewForbidden` as `pods "NAME" is forbidden: ...`.
-        user = server.exec_denied_user
-        raise ApiError(
-            403,
-            "Forbidden",
-            f'pods "{name}" is forbidden: User "{user}" cannot create resource "pods/exec" '
-            f'in API group "" in the namespace "{namespace}"',
-            details={"name": name, "kind": "pods"},
-        )
     argv = request.query.getall("command", [])
     if not argv:
         raise errors.bad_request("you must specify at least 1 command")

@@ -36,7 +36,6 @@ from tutor.cluster.base import (
 )
 from tutor.cluster.capabilities import LOCAL_BACKENDS, capabilities_from, simulator_capabilities
 from tutor.cluster.guard import Target
-from tutor.cluster.kind_config import NODE_PORT_RANGE
 from tutor.cluster.kube_errors import (
     LB_FINALIZER,
     NamespaceTerminatingError,
@@ -44,6 +43,7 @@ from tutor.cluster.kube_errors import (
     error_from_status,
     exec_handshake_error,
     exec_outcome,
+    node_port_error,
     rolled_back,
     terminating_reason,
 )
@@ -51,9 +51,7 @@ from tutor.cluster.kube_resources import (
     RESOURCES,
     Resource,
     label_selector,
-    node_port_refusal,
     resource_for,
-    status_bytes,
 )
 from tutor.cluster.kube_watch import NamespaceWatches, close_response, watch_events
 
@@ -436,32 +434,26 @@ class KubeCluster:
     # -- writing ------------------------------------------------------------------------
 
     def apply(self, objects: Sequence[Obj], namespace: str) -> builtins.list[ApplyResult]:
-        """Server-side apply (field manager `kube-tutor`); on an `InvalidObjectError` nothing
-        the batch created remains. Each object passes a server-side dry run first; a dry run
-        skips the nodePort range (`node_port_refusal`), so kind's and the simulator's known
-        range is checked before any write, Services are written first, and should a write
-        still be refused (another range on a shared cluster, two Services wanting one port)
-        what the batch created is deleted again before the error is raised."""
+        """Server-side apply (field manager `kube-tutor`) after a dry run of each object; on an
+        `InvalidObjectError` nothing the batch created remains. Dry runs skip the nodePort
+        range (`node_port_refusal`): kind's known range is checked first, Services written
+        first, and after a refused write what the batch created is deleted again."""
         prepared: builtins.list[tuple[Resource, Obj]] = []
         for obj in objects:
             resource, body = self._prepare(obj, namespace)
             prepared.append((resource, body))
-        # Namespaces first, so objects inside a namespace of the same batch can follow; then
-        # Services, whose port allocation is the one check only a real write makes.
+        # Namespaces (objects of the batch may be in them), then Services (see above).
         prepared.sort(key=lambda pair: {"Namespace": 0, "Service": 1}.get(pair[0].kind, 2))
         new_namespaces = {b["metadata"]["name"] for r, b in prepared if r.kind == "Namespace"}
 
         problems: builtins.list[tuple[Obj, InvalidObjectError]] = []
         before: builtins.list[tuple[int, str]] = []
+        local = self.backend in LOCAL_BACKENDS  # kind and the simulator: the range is known
         for resource, body in prepared:
-            local = self.backend in LOCAL_BACKENDS  # kind and the simulator: the range is known
-            refusal = node_port_refusal(body, NODE_PORT_RANGE) if local else None
             try:
-                if refusal is not None:
-                    name = body["metadata"]["name"]
-                    raise error_from_status(
-                        422, status_bytes(refusal), name, self.target, kind="Service", name=name
-                    )
+                refused = node_port_error(body, self.target) if local else None
+                if refused is not None:
+                    raise refused
                 status, answer = self._apply_one(resource, body, dry_run=True)
             except InvalidObjectError as exc:
                 problems.append((body, exc))
@@ -498,8 +490,7 @@ class KubeCluster:
     def _roll_back(
         self, written: builtins.list[tuple[Resource, Obj, bool]], refused: InvalidObjectError
     ) -> InvalidObjectError:
-        """Delete what this batch created (newest first) after a later write was refused;
-        the error then says what was undone and what could not be."""
+        """Delete what the batch created (newest first); the error says what was undone."""
         removed: builtins.list[str] = []
         for resource, body, created in reversed(written):
             meta = body["metadata"]

@@ -20,6 +20,8 @@ from tutor.cluster.base import (
     UnreachableError,
 )
 from tutor.cluster.guard import Target
+from tutor.cluster.kind_config import NODE_PORT_RANGE
+from tutor.cluster.kube_resources import node_port_refusal, status_bytes
 
 
 class NamespaceTerminatingError(ClusterError):
@@ -162,6 +164,18 @@ def combined_invalid(problems: list[tuple[Obj, InvalidObjectError]]) -> InvalidO
         kind=first.kind,
         name=first.name,
     )
+
+
+def node_port_error(body: Obj, target: Target) -> InvalidObjectError | None:
+    """The 422 the API server will answer at the write of a Service whose nodePort is out of
+    kind's (and the simulator's) range, which its dry run does not check; None if in range."""
+    refusal = node_port_refusal(body, NODE_PORT_RANGE)
+    if refusal is None:
+        return None
+    name = str(body["metadata"]["name"])
+    raw = status_bytes(refusal)
+    error = error_from_status(422, raw, name, target, kind="Service", name=name)
+    return error if isinstance(error, InvalidObjectError) else None
 
 
 def rolled_back(

@@ -142,6 +142,10 @@ class ProbeRequest:
     """How many times to send it (to see load balancing and affinity)."""
     timeout: float = 3.0
     """Seconds for each attempt."""
+    resolve: str | None = None
+    """http: connect to this address instead of resolving the URL's host, which is still sent
+    as SNI (https) and Host, as `curl --resolve HOST:PORT:ADDRESS` does. Probes never verify
+    an https certificate (`curl -k`): labs use self-signed ones."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,10 @@ class ProbeAttempt:
     source_ip: str | None = None
     """The address the request left from (the probe Pod's IP, the host's address), so a
     check can tell whether the backend saw the original client."""
+    location: str | None = None
+    """HTTP: the `Location` header of a redirect."""
+    certificate: str | None = None
+    """https: which certificate the server presented (`Secret ns/name`), when known."""
 
 
 @dataclass(frozen=True)

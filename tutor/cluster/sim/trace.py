@@ -37,6 +37,9 @@ sees:
 | `app-error` | HTTP 4xx/5xx | the backend answered with an error status |
 | `not-http` | reset | the port listens but does not speak HTTP |
 | `policy-denied` | timeout (unresolvable for a name lookup) | a NetworkPolicy isolates the sending Pod (egress) or the receiving Pod (ingress) and no rule allows the connection: kindnet drops it |
+| `tls-not-programmed` | refused | no HTTPS listener on the port has a usable certificate (missing or malformed Secret), so the proxy opened none |
+| `tls-handshake` | TLS error | no HTTPS listener matches the SNI name (none is sent for an IP), or TLS was sent to a plain-HTTP port |
+| `tls-required` | reset | plain HTTP sent to an HTTPS port |
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ FAILURES: dict[str, str] = {
     "app-error": "the backend answered with an error status",
     "not-http": "the port does not speak HTTP",
     "policy-denied": "a NetworkPolicy denies the connection (dropped)",
+    "tls-not-programmed": "no HTTPS listener on this port has a usable certificate",
+    "tls-handshake": "the TLS handshake failed (SNI matches no listener, or a plain port)",
+    "tls-required": "plain HTTP sent to an HTTPS port",
 }
 """The fixed failure vocabulary: code -> one-line meaning (table in the module docstring)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tutor.cluster.sim.admission.allocations import Allocations
 from tutor.cluster.sim.admission.common import AdmissionBase, Obj, Problems
+from tutor.cluster.sim.tls import TLS_SECRET_KEYS
 
 
 class CoreAdmission(AdmissionBase):
@@ -31,3 +32,8 @@ class CoreAdmission(AdmissionBase):
                 data = obj.setdefault("data", {})
                 for k, v in string_data.items():
                     data[k] = base64.b64encode(str(v).encode()).decode()
+            if obj["type"] == "kubernetes.io/tls":
+                # pkg/apis/core/validation ValidateSecret: SecretTypeTLS needs both keys
+                for key in TLS_SECRET_KEYS:
+                    if key not in (obj.get("data") or {}):
+                        problems.required(f"data[{key}]")

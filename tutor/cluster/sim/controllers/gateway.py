@@ -12,6 +12,10 @@ from tutor.cluster.sim.controllers.common import (
     _keep_transition_times,
 )
 from tutor.cluster.sim.controllers.loadbalancer import LoadBalancerControl
+from tutor.cluster.sim.tls import listener_problem as tls_listener_problem
+
+ROUTE_KINDS = ("HTTPRoute",)
+"""The route kinds cloud-provider-kind v0.11.1 supports (gateway.go CloudProviderSupportedKinds)."""
 
 
 def _hostnames_intersect(route_host: str, listener_host: str) -> bool:
@@ -75,8 +79,11 @@ class GatewayControl(LoadBalancerControl):
         listener_valid: dict[tuple[str, str, str], bool] = {}
         for (ns, name), gw in managed.items():
             for listener in gw["spec"].get("listeners") or ():
+                # a certificate problem does not stop Routes attaching (cloud-provider-kind
+                # validateHTTPRoute looks only at parentRef, allowedRoutes and hostnames)
                 listener_valid[(ns, name, listener.get("name", ""))] = (
                     self._listener_problem(gw, listener) is None
+                    or tls_listener_problem(gw, listener, self.store.get, self._grants) is not None
                 )
         attached: dict[tuple[str, str, str], int] = {}
         for route in self.store.list("HTTPRoute"):
@@ -91,29 +98,30 @@ class GatewayControl(LoadBalancerControl):
             return ("Accepted", "UnsupportedProtocol", f"protocol {protocol} is not supported")
         kinds = (listener.get("allowedRoutes") or {}).get("kinds")
         if kinds:
+            # cloud-provider-kind gateway.go getSupportedKinds: one unsupported kind makes the
+            # listener ResolvedRefs=False InvalidRouteKinds ("GRPCRoute" is commented out)
             good = [
                 k
                 for k in kinds
-                if k.get("kind") in ("HTTPRoute", "GRPCRoute")
-                and k.get("group", GATEWAY_GROUP) in (GATEWAY_GROUP, "")
+                if k.get("kind") in ROUTE_KINDS and k.get("group", GATEWAY_GROUP) == GATEWAY_GROUP
             ]
-            if not good:
-                return ("ResolvedRefs", "InvalidRouteKinds", "no supported route kinds")
-        if protocol == "HTTPS":
-            ns = gw["metadata"]["namespace"]
-            for ref in (listener.get("tls") or {}).get("certificateRefs") or ():
-                secret_ns = ref.get("namespace") or ns
-                if self.store.get("Secret", secret_ns, ref.get("name", "")) is None:
-                    return (
-                        "ResolvedRefs",
-                        "InvalidCertificateRef",
-                        f"certificate secret {secret_ns}/{ref.get('name')} not found",
-                    )
+            if len(good) != len(kinds):
+                return (
+                    "ResolvedRefs",
+                    "InvalidRouteKinds",
+                    "Invalid route kinds specified in allowedRoutes",
+                )
+        bad = tls_listener_problem(gw, listener, self.store.get, self._grants)
+        if bad is not None:
+            return ("ResolvedRefs", bad.reason, bad.message)
         return None
+
+    def _grants(self, ns: str) -> list[Obj]:
+        return list(self.store.list("ReferenceGrant", ns))
 
     def _supported_kinds(self, listener: Obj) -> list[Obj]:
         kinds = (listener.get("allowedRoutes") or {}).get("kinds")
-        names = ["HTTPRoute", "GRPCRoute"]
+        names = list(ROUTE_KINDS)
         if kinds:
             names = [k.get("kind") for k in kinds if k.get("kind") in names]
         return [{"group": GATEWAY_GROUP, "kind": k} for k in names]
@@ -136,6 +144,7 @@ class GatewayControl(LoadBalancerControl):
         }
         listeners = []
         any_valid = False
+        not_programmed = 0
         for listener in gw["spec"].get("listeners") or ():
             lname = listener.get("name", "")
             problem = self._listener_problem(gw, listener)
@@ -152,7 +161,12 @@ class GatewayControl(LoadBalancerControl):
             if problem is not None:
                 cond_type, reason, message = problem
                 conds[cond_type] = _condition(cond_type, False, reason, message, now)
-                conds["Programmed"] = _condition("Programmed", False, "Invalid", message, now)
+                cert = tls_listener_problem(gw, listener, self.store.get, self._grants)
+                if cert is not None and cert.programmed:
+                    any_valid = True  # RefNotPermitted, yet programmed (see tutor.cluster.sim.tls)
+                else:
+                    conds["Programmed"] = _condition("Programmed", False, "Invalid", message, now)
+                    not_programmed += 1
             else:
                 any_valid = True
             cond_list = [{**c, "observedGeneration": generation} for c in conds.values()]
@@ -165,7 +179,7 @@ class GatewayControl(LoadBalancerControl):
                     "conditions": cond_list,
                 }
             )
-        programmed = any_valid and ip is not None
+        programmed = any_valid and ip is not None and not not_programmed
         conditions = [
             {
                 **_condition("Accepted", True, "Accepted", "Gateway is accepted", now),
@@ -175,8 +189,18 @@ class GatewayControl(LoadBalancerControl):
                 **_condition(
                     "Programmed",
                     programmed,
-                    "Programmed" if programmed else "Invalid",
-                    "Gateway is programmed" if programmed else "Gateway has no valid listeners",
+                    "Programmed"
+                    if programmed
+                    else ("ListenersNotProgrammed" if not_programmed else "Invalid"),
+                    "Gateway is programmed"
+                    if programmed
+                    # setGatewayConditions (cloud-provider-kind gateway.go)
+                    else (
+                        f"{len(listeners) - not_programmed} out of {len(listeners)} listeners "
+                        "failed to be programmed"
+                        if not_programmed
+                        else "Gateway has no valid listeners"
+                    ),
                     now,
                 ),
                 "observedGeneration": generation,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tutor.cluster.sim.controllers.common import INGRESS_CLASS, INGRESS_CONTROLLER, Obj
 from tutor.cluster.sim.controllers.loadbalancer import LoadBalancerControl
+from tutor.cluster.sim.ingress_gateway import GATEWAY_NAME as INGRESS_GATEWAY
+from tutor.cluster.sim.ingress_gateway import sync as sync_ingress_gateway
 
 
 class IngressControl(LoadBalancerControl):
@@ -42,7 +44,9 @@ class IngressControl(LoadBalancerControl):
     def _reconcile_ingresses(self, ns: str) -> None:
         ingresses = self.store.list("Ingress", ns)
         handled = [i for i in ingresses if self._ingress_handled(i)]
-        key = ("Ingress", ns)
+        # the Ingresses share the address of the namespace's Gateway (ingress_gateway.py)
+        key = ("Gateway", ns, INGRESS_GATEWAY)
+        sync_ingress_gateway(self.store, ns, handled)
         if handled:
             ip = self.lb_ips.get(key)
             if ip is None:

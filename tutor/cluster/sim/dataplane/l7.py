@@ -32,7 +32,10 @@ from tutor.cluster.sim.dns import (
     ns_of,
     spec,
 )
+from tutor.cluster.sim.l7_filters import pick_weighted, redirect, redirect_filter
+from tutor.cluster.sim.l7_hooks import ignored_filters, redirect_reason, shake_ok
 from tutor.cluster.sim.netpol import Sender
+from tutor.cluster.sim.tls import gateway_handshake, ingress_handshake, plain_port
 from tutor.cluster.sim.trace import Hop
 
 
@@ -118,8 +121,26 @@ class L7Routing(IngressMatching, GatewayMatching):
                 ),
             )
         )
+        if port == 443 or ctx.tls:
+            secrets = [
+                str(t.get("secretName")) for i in ingresses for t in spec(i).get("tls") or []
+            ]
+            shake = (
+                ingress_handshake(ns, [n for n in secrets if n], ctx.tls, self._tls_lookups()[0])
+                if port == 443
+                else plain_port(ctx.tls)
+            )
+            if not shake_ok(shake, hops, ctx):
+                return _fail(shake.error, shake.failure)
         rules = [r for ing in ingresses for r in self._ingress_rules(ing)]
         return self._dispatch(rules, "ingress", client, ctx, hops, index, ingresses, dst)
+
+    def _tls_lookups(self) -> tuple[Any, Any]:
+        """(kind, ns, name) -> object, and ns -> ReferenceGrants, for `tls`."""
+        return (
+            lambda kind, ns, name: self.objects.get(kind, name, ns),
+            lambda ns: self.objects.all("ReferenceGrant", ns),
+        )
 
     def _gateway(
         self, gw: Obj, client: Client, dst: str, port: int, ctx: Ctx, hops: list[Hop], index: int
@@ -152,6 +173,9 @@ class L7Routing(IngressMatching, GatewayMatching):
                 evidence=(_ev(gw, "status.addresses[0].value", dst),),
             )
         )
+        shake = gateway_handshake(gw, listeners, ctx.tls, ctx.sni, *self._tls_lookups())
+        if not shake_ok(shake, hops, ctx):
+            return _fail(shake.error, shake.failure)
         rules: list[L7Rule] = []
         self._unattached = []
         for route in self.objects.all("HTTPRoute"):
@@ -193,6 +217,13 @@ class L7Routing(IngressMatching, GatewayMatching):
         )
         backends = [b for b in matched.backends if int(b.get("weight") or 0) > 0]
         label = f"{_ref(src)} {matched.where}: {matched.describe()}"
+        settings = redirect_filter(matched.filters)
+        if settings is not None:
+            answer = redirect(
+                settings, "https" if ctx.tls else "http", ctx.host_header(), ctx.path, ctx.query
+            )
+            hops.append(Hop("route", label, redirect_reason(answer)))
+            return Reach(status=answer.status, location=answer.location)
         if not backends:
             hops.append(
                 Hop(
@@ -204,23 +235,21 @@ class L7Routing(IngressMatching, GatewayMatching):
                 )
             )
             return Reach(status=500, failure="backend-not-found")
-        total = sum(int(b.get("weight") or 0) for b in backends)
-        roll = stable_index(total, "weight", _ref(src), matched.where, client.ip, index)
-        backend = backends[-1]
-        for b in backends:
-            roll -= int(b.get("weight") or 0)
-            if roll < 0:
-                backend = b
-                break
+        seed = stable_index(1000, "weight", _ref(src), matched.where, client.ip)
+        backend = backends[pick_weighted(backends, seed, index)]
         if len(backends) > 1:
             how += (
                 "; backend picked by weight ("
                 + ", ".join(f"{b.get('name')}={b.get('weight')}" for b in backends)
                 + ")"
             )
-        problem = self._backend_problem(src, backend)
-        if problem is not None:
-            failure, why = problem
+        # cloud-provider-kind httproute.go buildHTTPRouteAction: one invalid backendRef (even
+        # one of weight 0) turns the whole rule into a direct 500, not just its share
+        broken = [(b, p) for b in matched.backends if (p := self._backend_problem(src, b))]
+        if broken:
+            backend, (failure, why) = broken[0]
+            if len(matched.backends) > 1:
+                why += " (cloud-provider-kind answers 500 for the whole rule, not only this share)"
             hops.append(
                 Hop(
                     "route",
@@ -240,7 +269,7 @@ class L7Routing(IngressMatching, GatewayMatching):
                 )
             )
             return Reach(status=500, failure=failure)
-        hops.append(Hop("route", label, how))
+        hops.append(Hop("route", label, how + ignored_filters(matched.filters)))
         svc = self.objects.get("Service", str(backend["name"]), str(backend["namespace"]))
         assert svc is not None
         inner_ctx = Ctx(

@@ -141,6 +141,16 @@ class Ctx:
     timeout: float
     via_alias: str | None = None
     """The ExternalName alias the client used, when it did."""
+    tls: bool = False
+    """An https request: the client starts with a TLS ClientHello."""
+    sni: str | None = None
+    """The server name in that ClientHello (none for an IP literal)."""
+    certificate: str | None = None
+    """Set by the proxy that terminated TLS: which certificate it presented."""
+
+    def host_header(self) -> str:
+        """The Host header as sent (with its port, if any)."""
+        return next((v for k, v in self.headers.items() if k.lower() == "host"), "")
 
     def host(self) -> str:
         """The Host header without its port, lower case."""
@@ -167,6 +177,8 @@ class Reach:
     """An HTTP status the proxy produced itself (404, 500, 503)."""
     body: str = ""
     via_proxy: bool = False
+    location: str | None = None
+    """A redirect's Location header."""
 
 
 def _fixed(code: int, body: str) -> Callable[[Ctx], tuple[int, str]]:

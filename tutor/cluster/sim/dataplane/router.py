@@ -43,7 +43,9 @@ from tutor.cluster.sim.dns import (
     spec,
     status,
 )
+from tutor.cluster.sim.l7_hooks import pinned
 from tutor.cluster.sim.netpol import PROBE_LABELS, Sender
+from tutor.cluster.sim.tls import sni_of
 from tutor.cluster.sim.trace import Evidence, Hop
 
 # -- the router -------------------------------------------------------------------------------
@@ -87,7 +89,13 @@ class Router(L7Routing, NodeRouting):
             default_port = 443 if request.target.startswith("https:") else 80
             headers["Host"] = host if port == default_port else f"{host}:{port}"
         ctx = Ctx(request.protocol == "http", path, query, headers, request.timeout)
-        dst = self._resolve(host, client, ctx, hops, index)
+        if request.protocol == "http" and request.target.strip().lower().startswith("https:"):
+            ctx.tls, ctx.sni = True, sni_of(host)
+        dst = (
+            pinned(request.resolve, host, hops)
+            if request.resolve
+            else self._resolve(host, client, ctx, hops, index)
+        )
         if dst is None:
             failing = hops[-1]
             journey.attempt = ProbeAttempt(
@@ -410,7 +418,13 @@ class Router(L7Routing, NodeRouting):
         detail = f"{'GET' if ctx.http else 'connect'} {dst}"
         if reach.status is not None and reach.workload is None and reach.answer is None:
             return ProbeAttempt(
-                ok=True, status=reach.status, body=reach.body, detail=detail, source_ip=client.ip
+                ok=True,
+                status=reach.status,
+                body=reach.body,
+                detail=detail,
+                source_ip=client.ip,
+                location=reach.location,
+                certificate=ctx.certificate,
             )
         if reach.error is not None:
             return ProbeAttempt(ok=False, error=reach.error, detail=detail, source_ip=client.ip)
@@ -496,6 +510,7 @@ class Router(L7Routing, NodeRouting):
             client_ip=reach.seen_ip,
             detail=detail,
             source_ip=client.ip,
+            certificate=ctx.certificate,
         )
 
 

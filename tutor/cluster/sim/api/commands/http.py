@@ -9,8 +9,12 @@ connect (lib/multi.c), or the kernel's ETIMEDOUT after about 127 s of SYN retrie
 them; 56 `Recv failure: Connection reset by peer`; 22 with --fail on a status >= 400; 2 for
 an unknown option or no URL. `-w` write-out variables, `-o`, `-i`, `-I`, `-v`, `-H`,
 `--resolve`, `-s`/`-S` behave as curl's do; without `-s` curl draws its progress meter on
-stderr (stdout is a pipe under `kubectl exec`). TLS is not modelled: `https://` is answered as
-the data plane answers it.
+stderr (stdout is a pipe under `kubectl exec`). TLS is modelled where a Gateway or Ingress
+terminates it (`tutor.cluster.sim.tls`): the URL's host is the SNI name (none for an IP, RFC
+6066), `--resolve` keeps it; a handshake the proxy closes is curl's 35 (`OpenSSL SSL_connect:
+SSL_ERROR_SYSCALL in connection to HOST:PORT`, lib/vtls/openssl.c), and without `-k` the lab
+certificates, being self-signed, fail verification with 60 (`SSL certificate problem:
+self-signed certificate`). `https://` to a Pod is answered as the data plane answers it.
 """
 
 from __future__ import annotations
@@ -263,20 +267,18 @@ def _curl_one(proc: Proc, opts: CurlArgs, url: str) -> Out:
         if sep:
             headers[key.strip()] = value.strip()
     connect_host = host
+    pinned: str | None = None
     for entry in opts.values.get("resolve", []):
         name, _, rest = entry.partition(":")
         rport, _, address = rest.partition(":")
         if name.lower() == host.lower() and rport == str(port) and address:
-            connect_host = address.strip("[]")
-            if not any(k.lower() == "host" for k in headers):
-                default = 443 if scheme == "https" else 80
-                headers["Host"] = host if port == default else f"{host}:{port}"
+            connect_host = pinned = address.strip("[]")
     connect_timeout = opts.seconds("connect-timeout")
     max_time = opts.seconds("max-time")
     limits = [t for t in (connect_timeout, max_time) if t is not None and t > 0]
-    target = f"[{connect_host}]" if ":" in connect_host else connect_host
+    named = f"[{host}]" if ":" in host else host
     attempt = proc.http(
-        f"{scheme}://{target}:{port}{path}", headers, min(limits) if limits else 300
+        f"{scheme}://{named}:{port}{path}", headers, min(limits) if limits else 300, pinned
     )
     remote = remote_of(attempt)
     remote_ip = remote[0] if remote else (proc.resolve_address(connect_host) or "")
@@ -294,19 +296,25 @@ def _curl_one(proc: Proc, opts: CurlArgs, url: str) -> Out:
     header_lines: list[str] = []
     if not attempt.ok:
         code, error = _failure(style, attempt, host, port, limits)
+    elif attempt.certificate and "insecure" not in opts.flags:
+        # the lab's certificates are self-signed: no CA bundle in the Pod trusts them
+        code, error = 60, "SSL certificate problem: self-signed certificate"
     else:
         status = attempt.status or 0
         body = attempt.body
         via = proc.responder(remote_ip) if remote_ip else "pod"
         header_lines = response_headers(proc, status, body, via, attempt.backend)
+        if attempt.location:
+            header_lines.insert(-1, f"location: {attempt.location}")
         method = "HEAD" if "head" in opts.flags else (opts.last("request") or "GET")
         proc.record_served(
             attempt.backend,
             _served(proc, attempt, method, path, status, len(body.encode()), agent),
         )
         if verbose:
+            stderr += f"* Connected to {host} ({remote_ip}) port {port} (#0)\n"
+            stderr += _certificate_block(proc, attempt.certificate, "insecure" in opts.flags)
             stderr += (
-                f"* Connected to {host} ({remote_ip}) port {port} (#0)\n"
                 f"> {method} {path} HTTP/1.1\n> Host: {sent_host}\n> User-Agent: {agent}\n"
                 "> Accept: */*\n"
                 + "".join(f"> {k}: {v}\n" for k, v in headers.items() if k.lower() != "host")
@@ -366,12 +374,28 @@ def _curl_one(proc: Proc, opts: CurlArgs, url: str) -> Out:
                 "method": opts.last("request") or ("HEAD" if "head" in opts.flags else "GET"),
                 "http_version": "1.1" if status else "0",
                 "scheme": scheme.upper(),
-                "redirect_url": "",
+                "redirect_url": attempt.location or "",
             },
         )
         stdout += text
         stderr += warnings
     return Out(code, stdout, stderr)
+
+
+def _certificate_block(proc: Proc, certificate: str | None, insecure: bool) -> str:
+    """`curl -v`'s lines about the certificate a TLS-terminating proxy presented."""
+    if not certificate:
+        return ""
+    from tutor.cluster.sim.tls import certificate_lines
+
+    ns, _, name = certificate.removeprefix("Secret ").partition("/")
+    secret = proc.objects.get("Secret", name, ns)
+    lines = certificate_lines(secret) if secret is not None else []
+    if insecure:
+        lines.append(
+            " SSL certificate verify result: self-signed certificate (18), continuing anyway."
+        )
+    return "".join(f"* {line}\n" for line in lines)
 
 
 def _failure(
@@ -382,6 +406,8 @@ def _failure(
         return 6, f"Could not resolve host: {host}"
     if error == "reset":
         return 56, "Recv failure: Connection reset by peer"
+    if error == "tls":
+        return 35, f"OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to {host}:{port}"
     if error == "timeout":
         if limits:
             return 28, f"Connection timed out after {int(min(limits) * 1000) + 1} milliseconds"

@@ -160,8 +160,10 @@ class Proc:
         router = Router(self.objects, self.state.affinity)
         return router.run(request, self.state.next_attempt()).attempt
 
-    def http(self, url: str, headers: Mapping[str, str], timeout: float) -> ProbeAttempt:
-        """One HTTP GET from this Pod."""
+    def http(
+        self, url: str, headers: Mapping[str, str], timeout: float, resolve: str | None = None
+    ) -> ProbeAttempt:
+        """One HTTP GET from this Pod (`resolve`: connect there, as `curl --resolve`)."""
         request = ProbeRequest(
             "http",
             url,
@@ -169,6 +171,7 @@ class Proc:
             source=f"pod:{self.pod_name}",
             headers=dict(headers),
             timeout=timeout,
+            resolve=resolve,
         )
         return self._send(request)
 

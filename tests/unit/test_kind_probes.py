@@ -97,7 +97,8 @@ def test_parse_http_error_status_is_still_a_response() -> None:
         (6, "curl: (6) Could not resolve host: wbe", "unresolvable"),
         (56, "curl: (56) Recv failure: Connection reset by peer", "reset"),
         (7, "curl: (7) Failed to connect to 10.0.0.9 port 80: No route to host", "no-route"),
-        (35, "curl: (35) OpenSSL SSL_connect: error", "curl: (35) OpenSSL SSL_connect: error"),
+        (35, "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL", "tls"),
+        (60, "curl: (60) SSL certificate problem", "curl: (60) SSL certificate problem"),
     ],
 )
 def test_parse_http_failures(code: int, stderr: str, error: str) -> None:

@@ -47,7 +47,7 @@ class HttpExpect(BaseModel):
     """True: every request lands on the same Pod (session affinity)."""
     client_ip: Literal["preserved", "not-preserved"] | None = None
     """Whether the backend sees the original client address."""
-    error: Literal["refused", "timeout", "reset", "nxdomain", "any"] | None = None
+    error: Literal["refused", "timeout", "reset", "nxdomain", "tls", "any"] | None = None
     """The requests must fail, this way."""
 
     _count = field_validator("distinct_backends")(validate_count)
@@ -58,6 +58,9 @@ class HttpParams(TrafficParams):
 
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
+    resolve: str | None = None
+    """Connect to this address (placeholders expanded) instead of resolving the URL's host,
+    which is still sent as SNI and Host: `curl -k --resolve HOST:PORT:ADDRESS`."""
     expect: HttpExpect
 
 
@@ -110,7 +113,8 @@ def _evidence(result: ProbeResult, limit: int = 6) -> tuple[str, ...]:
 def http(p: HttpParams, ctx: CheckContext) -> Outcome:
     """Judge HTTP answers against the expectation."""
     headers = tuple((k, ctx.expand(v)) for k, v in p.headers.items())
-    result = _request(p, ctx, "http", p.url, headers=dict(headers))
+    resolve = ctx.expand(p.resolve) if p.resolve else None
+    result = _request(p, ctx, "http", p.url, headers=dict(headers), resolve=resolve)
     evidence = _evidence(result)
     e = p.expect
     n = len(result.attempts)

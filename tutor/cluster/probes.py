@@ -10,8 +10,10 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import errno
+import http.client
 import re
 import socket
+import ssl
 import sys
 import time
 import urllib.error
@@ -145,6 +147,12 @@ def http_command(request: ProbeRequest) -> list[str]:
     ]
     for key, value in request.headers.items():
         argv += ["-H", f"{key}: {value}"]
+    parts = urlparse(request.target)
+    if parts.scheme == "https":
+        argv.append("-k")  # lab certificates are self-signed
+    if request.resolve and parts.hostname:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        argv += ["--resolve", f"{parts.hostname}:{port}:{request.resolve}"]
     argv.append(request.target)
     return argv
 
@@ -200,7 +208,14 @@ def _is_ip(text: str) -> bool:
 
 # -- parsing (pure) -------------------------------------------------------------------------
 
-_CURL_ERRORS = {6: "unresolvable", 7: "refused", 28: "timeout", 52: "reset", 56: "reset"}
+_CURL_ERRORS = {
+    6: "unresolvable",
+    7: "refused",
+    28: "timeout",
+    35: "tls",  # the TLS handshake failed (no listener for the SNI name, a plain port)
+    52: "reset",
+    56: "reset",
+}
 
 
 def parse_http(
@@ -317,9 +332,16 @@ def _strip_port(text: str) -> str:
 
 
 def host_http(
-    url: str, headers: Mapping[str, str], timeout: float, *, pods: Sequence[str] = ()
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    pods: Sequence[str] = (),
+    resolve: str | None = None,
 ) -> ProbeAttempt:
     """An HTTP request from this machine (no proxies: the target is the practice cluster)."""
+    if resolve:
+        return _pinned_http(url, resolve, headers, timeout, pods)
     detail = f"from this machine: GET {url}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(url, headers=dict(headers), method="GET")
@@ -334,6 +356,56 @@ def host_http(
         return ProbeAttempt(ok=False, error=classify_os_error(exc.reason), detail=detail)
     except OSError as exc:
         return ProbeAttempt(ok=False, error=classify_os_error(exc), detail=detail)
+
+
+def _pinned_http(
+    url: str, address: str, headers: Mapping[str, str], timeout: float, pods: Sequence[str]
+) -> ProbeAttempt:
+    """`curl -k --resolve`: connect to `address`, send the URL's host as SNI and Host."""
+    parts = urlparse(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    detail = f"from this machine: GET {url} (connecting to {address})"
+    sent = {"Host": host if port in (80, 443) else f"{host}:{port}", **headers}
+    connection: http.client.HTTPConnection
+    if https:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection = _SniConnection(address, port, host, timeout, context)
+    else:
+        connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    try:
+        connection.request(
+            "GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=sent
+        )
+        response = connection.getresponse()
+        body = response.read(_BODY_LIMIT).decode("utf-8", "replace")
+        attempt = http_attempt(url, int(response.status), body, pods=pods, detail=detail)
+        location = response.getheader("Location")
+        return dataclasses.replace(attempt, location=location) if location else attempt
+    except ssl.SSLError:
+        return ProbeAttempt(ok=False, error="tls", detail=detail)
+    except OSError as exc:
+        return ProbeAttempt(ok=False, error=classify_os_error(exc), detail=detail)
+    finally:
+        connection.close()
+
+
+class _SniConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to one address that sends another name as SNI."""
+
+    def __init__(
+        self, address: str, port: int, sni: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(address, port, timeout=timeout, context=context)
+        self._sni = sni
+        self._tls_context = context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._tls_context.wrap_socket(raw, server_hostname=self._sni or None)
 
 
 def host_tcp(target: str, timeout: float) -> ProbeAttempt:
@@ -462,7 +534,8 @@ def _host_sender(
     source_ip = local_address_towards(target)
     if request.protocol == "http":
         return lambda: dataclasses.replace(
-            host_http(target, request.headers, request.timeout, pods=pods), source_ip=source_ip
+            host_http(target, request.headers, request.timeout, pods=pods, resolve=request.resolve),
+            source_ip=source_ip,
         )
     return lambda: dataclasses.replace(host_tcp(target, request.timeout), source_ip=source_ip)
 

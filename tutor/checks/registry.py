@@ -90,6 +90,7 @@ def load_builtins() -> None:
         diagnosers,
         diagnosers_extra,
         diagnosers_netpol,
+        diagnosers_tls,
         relations,
         state,
         traffic,

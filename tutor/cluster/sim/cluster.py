@@ -35,6 +35,7 @@ from tutor.cluster.sim.controllers import (
     INGRESS_CONTROLLER,
     Controllers,
 )
+from tutor.cluster.sim.corefile import KUBEADM_COREFILE
 from tutor.cluster.sim.store import Store, deep_copy, is_cluster_scoped
 from tutor.cluster.sim.topology import (
     CONTROL_PLANE_LABEL,
@@ -261,6 +262,15 @@ class SimCluster:
                             "spec": {
                                 "priorityClassName": "system-cluster-critical",
                                 "dnsPolicy": "Default",
+                                "volumes": [
+                                    {
+                                        "name": "config-volume",
+                                        "configMap": {
+                                            "name": "coredns",
+                                            "items": [{"key": "Corefile", "path": "Corefile"}],
+                                        },
+                                    }
+                                ],
                                 # kind starts CoreDNS before the workers join: it runs on the
                                 # control plane.
                                 "nodeSelector": {CONTROL_PLANE_LABEL: ""},
@@ -273,6 +283,13 @@ class SimCluster:
                                         "name": "coredns",
                                         "image": COREDNS_IMAGE,
                                         "args": ["-conf", "/etc/coredns/Corefile"],
+                                        "volumeMounts": [
+                                            {
+                                                "name": "config-volume",
+                                                "mountPath": "/etc/coredns",
+                                                "readOnly": True,
+                                            }
+                                        ],
                                         "ports": [
                                             {"name": "dns", "containerPort": 53, "protocol": "UDP"},
                                             {
@@ -297,6 +314,14 @@ class SimCluster:
                             },
                         },
                     },
+                },
+                {
+                    # kubeadm's CoreDNS ConfigMap (manifests.go `CoreDNSConfigMap`); the
+                    # simulated DNS honours its server blocks (tutor.cluster.sim.podresolver)
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "coredns", "namespace": "kube-system"},
+                    "data": {"Corefile": KUBEADM_COREFILE},
                 },
                 {
                     # kubeadm's proxy addon (cmd/kubeadm/app/phases/addons/proxy): the lessons

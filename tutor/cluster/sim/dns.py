@@ -25,7 +25,7 @@ cluster.local` and `ndots:5`, like their `/etc/resolv.conf` on kind.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +131,10 @@ class _Result:
     failure: str | None = None
 
 
+LookupResult = _Result
+"""One server's answer for one fully qualified name (what `ClusterDns.lookup` returns)."""
+
+
 def _dashed(ip: str) -> str:
     return ip.replace(".", "-").replace(":", "-")
 
@@ -160,42 +164,68 @@ class ClusterDns:
         """The search domains in a Pod's resolv.conf."""
         return [f"{namespace}.svc.{self.domain}", f"svc.{self.domain}", self.domain]
 
-    def candidates(self, name: str, namespace: str | None) -> list[str]:
-        """Fully qualified names the resolver tries, in order (ndots 5)."""
+    def candidates(
+        self,
+        name: str,
+        namespace: str | None,
+        *,
+        searches: list[str] | None = None,
+        ndots: int = NDOTS,
+    ) -> list[str]:
+        """Fully qualified names the resolver tries, in order: with fewer than `ndots` dots
+        the search domains first, then the name as written (glibc `res_search`, musl
+        `name_from_dns_search`); a trailing dot means the name alone. `searches` (a Pod's
+        resolv.conf list) replaces the namespace's cluster search path."""
         name = name.strip().lower()
-        if name.endswith(".") or namespace is None:
+        domains = searches if searches is not None else (
+            self.search_path(namespace) if namespace is not None else []
+        )
+        if name.endswith(".") or not domains:
             return [name.rstrip(".")]
-        expanded = [f"{name}.{d}" for d in self.search_path(namespace)]
-        if name.count(".") >= NDOTS:
+        expanded = [f"{name}.{d.strip('.')}" for d in domains]
+        if name.count(".") >= ndots:
             return [name, *expanded]
         return [*expanded, name]
 
-    def resolve(self, name: str, qtype: str = "A", *, namespace: str | None = None) -> DnsAnswer:
+    def resolve(
+        self,
+        name: str,
+        qtype: str = "A",
+        *,
+        namespace: str | None = None,
+        searches: list[str] | None = None,
+        ndots: int = NDOTS,
+        ask: Callable[[str, str], _Result] | None = None,
+    ) -> DnsAnswer:
         """Resolve `name` like a Pod in `namespace` does (search path, ndots 5); with
-        `namespace=None` the name is taken as absolute."""
+        `namespace=None` the name is taken as absolute. A Pod's own resolv.conf gives
+        `searches` and `ndots`, and `ask` (its nameservers, tutor.cluster.sim.podresolver)
+        answers each candidate instead of this cluster DNS."""
         qtype = qtype.upper()
         if qtype == "PTR" and is_ip(name.strip()):
             name = reverse_name(name.strip()) + "."
         tried: list[str] = []
         steps: list[str] = []
-        names = self.candidates(name, namespace)
+        names = self.candidates(name, namespace, searches=searches, ndots=ndots)
+        shown = searches if searches is not None else self.search_path(namespace or "")
         if len(names) > 1:
-            if name.count(".") >= NDOTS:
+            if name.count(".") >= ndots:
                 steps.append(
-                    f"{name!r} has at least {NDOTS} dots: tried as-is first, then "
+                    f"{name!r} has at least {ndots} dots: tried as-is first, then "
                     "with each search domain"
                 )
             else:
                 steps.append(
-                    f"{name!r} has fewer than {NDOTS} dots: the resolver tries each "
-                    f"search domain first ({' '.join(self.search_path(namespace or ''))})"
+                    f"{name!r} has fewer than {ndots} dots: the resolver tries each "
+                    f"search domain first ({' '.join(shown)})"
                 )
+        answer_one = ask or self.lookup
         nodata: tuple[str, _Result] | None = None
         telling: tuple[str, _Result] | None = None
         last: tuple[str, _Result] | None = None
         for fqdn in names:
             tried.append(fqdn)
-            result = self.lookup(fqdn, qtype)
+            result = answer_one(fqdn, qtype)
             last = (fqdn, result)
             if result.rcode == "NXDOMAIN":
                 # a miss that matched a Service says more than a plain miss
@@ -268,6 +298,10 @@ class ClusterDns:
         if len(labels) == 3 and labels[-1] == "pod":
             return self._pod_record(fqdn, labels[0], qtype)
         return _Result("NXDOMAIN", steps=[f"no record {fqdn} in the cluster zone"])
+
+    def lookup_outside(self, fqdn: str, qtype: str) -> _Result:
+        """What a resolver outside the cluster answers for `fqdn` (the model has no Internet)."""
+        return self._outside(fqdn.strip().rstrip(".").lower(), qtype)
 
     def _outside(self, fqdn: str, qtype: str) -> _Result:
         if self.upstream is not None:

@@ -45,6 +45,7 @@ from tutor.cluster.sim.dns import (
 )
 from tutor.cluster.sim.l7_hooks import pinned
 from tutor.cluster.sim.netpol import PROBE_LABELS, Sender
+from tutor.cluster.sim.podresolver import PodResolver
 from tutor.cluster.sim.tls import sni_of
 from tutor.cluster.sim.trace import Evidence, Hop
 
@@ -243,7 +244,14 @@ class Router(L7Routing, NodeRouting):
             hops.append(denied)
             return ProbeAttempt(ok=False, error="timeout", source_ip=client.ip)
         namespace = client.namespace if client.kind == "pod" and client.cluster_dns else None
-        answer = self.dns.resolve(name, request.record_type, namespace=namespace)
+        if client.pod is not None:
+            # the check's dig +search, with the Pod's own resolv.conf (podresolver)
+            answer = PodResolver(self.dns).resolve(
+                client.pod, name, request.record_type, libc=False
+            )
+            namespace = client.namespace
+        else:
+            answer = self.dns.resolve(name, request.record_type, namespace=namespace)
         via = "" if namespace else " (asked of 10.96.0.10 directly, without a search path)"
         values = tuple(r.value for r in answer.records)
         error = answer.error
@@ -283,7 +291,7 @@ class Router(L7Routing, NodeRouting):
             return host
         if host == "localhost":
             return "127.0.0.1"
-        if not client.cluster_dns:
+        if not client.cluster_dns and client.pod is None:
             hops.append(
                 Hop(
                     "dns",
@@ -300,7 +308,10 @@ class Router(L7Routing, NodeRouting):
         if denied is not None:
             hops.append(denied)
             return None
-        answer = self.dns.resolve(host, "A", namespace=client.namespace)
+        if client.pod is not None:
+            answer = PodResolver(self.dns).resolve(client.pod, host, "A")
+        else:
+            answer = self.dns.resolve(host, "A", namespace=client.namespace)
         addresses = answer.values
         evidence = self._dns_evidence(answer.service)
         if answer.error or not addresses:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from tutor.cluster.sim.api.commands.proc import Out, Proc
 from tutor.cluster.sim.dns import DNS_SERVICE_IP, DnsAnswer, DnsRecord, is_ip, reverse_name
+from tutor.cluster.sim.podresolver import PodResolver
+from tutor.cluster.sim.resolvconf import ResolvConf, pod_resolv_conf
 
 TTL = 30
 DIG_VERSION = "9.16.44"
@@ -110,19 +112,30 @@ def _line(record: DnsRecord) -> str:
     return f"{record.name.rstrip('.')}.\t\t{TTL}\tIN\t{record.type}\t{_rdata(record)}"
 
 
-def _server_answers(proc: Proc, server: str) -> bool:
-    """True when `server` is the cluster DNS (kube-dns ClusterIP or a CoreDNS Pod)."""
-    if server in ("", DNS_SERVICE_IP):
-        return True
-    pod = proc.objects.pod_by_ip(server)
-    labels = (pod or {}).get("metadata", {}).get("labels") or {}
-    return labels.get("k8s-app") == "kube-dns"
+def _servers(proc: Proc, server: str | None) -> list[str]:
+    """The nameservers a tool asks: the one named on its command line, else resolv.conf's."""
+    return [server] if server else pod_resolv_conf(proc.pod).nameservers
 
 
-def lookup(proc: Proc, name: str, qtype: str, search: bool) -> DnsAnswer:
-    """Ask the cluster DNS as this Pod's resolver would (with or without the search list)."""
-    namespace = proc.namespace if search and proc.cluster_dns else None
-    return proc.dns.resolve(name, qtype, namespace=namespace)
+def _server_answers(proc: Proc, servers: list[str]) -> bool:
+    """True when some server in the list answers DNS at all (tutor.cluster.sim.podresolver)."""
+    resolver = PodResolver(proc.dns)
+    return any(resolver.server_at(s).kind != "none" for s in servers)
+
+
+def lookup(
+    proc: Proc, name: str, qtype: str, search: bool, servers: list[str] | None = None
+) -> DnsAnswer:
+    """Ask the Pod's nameservers (or `servers`) as dig does, with or without the search
+    list; a timeout from every server comes back as SERVFAIL with failure `unresolvable`."""
+    conf = pod_resolv_conf(proc.pod)
+    if servers is not None:
+        conf = ResolvConf(servers, conf.searches, conf.options, conf.policy)
+    return PodResolver(proc.dns).resolve_with(conf, name, qtype, libc=False, search=search)
+
+
+def _timed_out(answer: DnsAnswer) -> bool:
+    return answer.rcode == "SERVFAIL" and any("timed out" in step for step in answer.steps[-1:])
 
 
 def dig(proc: Proc, args: list[str], stdin: str = "") -> Out:
@@ -130,9 +143,11 @@ def dig(proc: Proc, args: list[str], stdin: str = "") -> Out:
     opts = parse_dig(args)
     if not opts.name:
         opts.name, opts.qtype = ".", "NS"
-    server = opts.server or (DNS_SERVICE_IP if proc.cluster_dns else "172.18.0.1")
-    if not _server_answers(proc, server) or (not proc.cluster_dns and not opts.server):
-        # the node's resolver forwards to the Internet, which the model does not have
+    servers = _servers(proc, opts.server)
+    server = servers[0] if servers else DNS_SERVICE_IP
+    answer = lookup(proc, opts.name, opts.qtype, opts.search, servers)
+    if not _server_answers(proc, servers) or _timed_out(answer):
+        # nothing answers there, or the outside resolver needs the Internet the model lacks
         text = ";; connection timed out; no servers could be reached\n"
         if not opts.short and opts.sections["cmd"]:
             text = (
@@ -140,7 +155,6 @@ def dig(proc: Proc, args: list[str], stdin: str = "") -> Out:
                 + text
             )
         return Out(9, text, "")
-    answer = lookup(proc, opts.name, opts.qtype, opts.search)
     qname = answer.name.rstrip(".") if answer.name else opts.name.rstrip(".")
     if opts.reverse and is_ip(opts.name):
         qname = reverse_name(opts.name)
@@ -218,11 +232,11 @@ def nslookup(proc: Proc, args: list[str], stdin: str = "") -> Out:
     if not words:
         return Out(1, "", "nslookup: interactive mode is not available here\n")
     name = words[0]
-    server = words[1] if len(words) > 1 else DNS_SERVICE_IP
+    servers = _servers(proc, words[1] if len(words) > 1 else None)
+    server = servers[0] if servers else DNS_SERVICE_IP
     bind = proc.toolbox.nslookup == "bind"
-    if not proc.cluster_dns and len(words) < 2:
-        server = "172.18.0.1"
-    if not _server_answers(proc, server) or (not proc.cluster_dns and len(words) < 2):
+    answer = lookup(proc, name, qtype, True, servers)
+    if not _server_answers(proc, servers) or _timed_out(answer):
         if bind:
             return Out(1, ";; connection timed out; no servers could be reached\n\n", "")
         return Out(1, "", f"nslookup: can't connect to remote host ({server}): timed out\n")
@@ -234,7 +248,6 @@ def nslookup(proc: Proc, args: list[str], stdin: str = "") -> Out:
             return Out(1, head + f"** server can't find {reverse_name(name)}: NXDOMAIN\n\n", "")
         names = [f"{reverse_name(name)}\tname = {_rdata(r)}" for r in answer.records]
         return Out(0, head + "\n".join(names) + "\n\n", "")
-    answer = lookup(proc, name, qtype, search=True)
     if answer.rcode != "NOERROR" or not answer.records:
         if answer.rcode == "NOERROR":
             # the name exists without records of the type (BIND says so on stdout)

@@ -24,45 +24,13 @@ from typing import Any
 from tutor.cluster.base import Obj
 from tutor.cluster.sim.api.commands.proc import Proc
 from tutor.cluster.sim.api.commands.toolbox import DEFAULT_PATH
-from tutor.cluster.sim.dns import DNS_SERVICE_IP, NDOTS, cluster_ips, node_ip
-
-KIND_NODE_RESOLVER = "172.18.0.1"
-"""What a kind node's /etc/resolv.conf names (Docker's resolver on the kind network, which the
-kind entrypoint makes reachable); Pods with `dnsPolicy: Default` inherit it."""
+from tutor.cluster.sim.dns import cluster_ips, node_ip
+from tutor.cluster.sim.resolvconf import pod_resolv_conf
 
 
 def resolv_conf(proc: Proc) -> str:
-    """The Pod's /etc/resolv.conf."""
-    spec = proc.pod.get("spec") or {}
-    policy = spec.get("dnsPolicy") or "ClusterFirst"
-    config = spec.get("dnsConfig") or {}
-    searches: list[str] = []
-    servers: list[str] = []
-    options: list[str] = []
-    if proc.cluster_dns:
-        searches = [f"{proc.namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local"]
-        servers = [DNS_SERVICE_IP]
-        options = [f"ndots:{NDOTS}"]
-    elif policy != "None":
-        # Default (and ClusterFirst with hostNetwork): the node's resolver
-        servers = [KIND_NODE_RESOLVER]
-        options = ["edns0", "trust-ad", "ndots:0"]
-    servers += [str(s) for s in config.get("nameservers") or []]
-    searches += [str(s) for s in config.get("searches") or []]
-    for item in config.get("options") or []:
-        name = str(item.get("name", ""))
-        if not name:
-            continue
-        value = item.get("value")
-        text = f"{name}:{value}" if value not in (None, "") else name
-        options = [o for o in options if o.split(":", 1)[0] != name] + [text]
-    lines = []
-    if searches:
-        lines.append("search " + " ".join(searches))
-    lines += [f"nameserver {s}" for s in servers]
-    if options:
-        lines.append("options " + " ".join(options))
-    return "\n".join(lines) + "\n"
+    """The Pod's /etc/resolv.conf (tutor.cluster.sim.resolvconf, the kubelet's rules)."""
+    return pod_resolv_conf(proc.pod).render()
 
 
 def etc_hosts(proc: Proc) -> str:

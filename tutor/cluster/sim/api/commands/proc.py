@@ -19,6 +19,7 @@ from tutor.cluster.base import Obj, ProbeAttempt, ProbeRequest
 from tutor.cluster.sim.api.commands.toolbox import Toolbox
 from tutor.cluster.sim.dataplane import AffinityTable, Router
 from tutor.cluster.sim.dns import ClusterDns, Objects, is_ip, pod_ips
+from tutor.cluster.sim.podresolver import PodResolver
 
 if TYPE_CHECKING:
     from tutor.cluster.sim.cluster import SimCluster
@@ -189,9 +190,7 @@ class Proc:
             return host
         if host == "localhost":
             return "127.0.0.1"
-        if not self.cluster_dns:
-            return None
-        answer = self.dns.resolve(host, "A", namespace=self.namespace)
+        answer = PodResolver(self.dns).resolve(self.pod, host, "A")
         return answer.values[0] if answer.values else None
 
     def responder(self, ip: str) -> str:

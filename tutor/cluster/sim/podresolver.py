@@ -53,6 +53,7 @@ from tutor.cluster.sim.dns import (
 )
 from tutor.cluster.sim.resolvconf import KIND_NODE_RESOLVER, ResolvConf, pod_resolv_conf
 
+CLUSTER_DNS_LABEL = "cluster DNS, kube-dns"
 MAX_HOPS = 4
 """Forwarding depth after which the model calls it a loop (the loop plugin would stop CoreDNS)."""
 CLUSTER_RANGES = tuple(
@@ -145,7 +146,9 @@ class PodResolver:
                     failure="unresolvable",
                 )
                 continue
-            result.steps.insert(0, f"asked {address} ({server.label})")
+            if server.label != CLUSTER_DNS_LABEL:
+                # the usual path (kube-dns) reads as before; other servers are named
+                result.steps.insert(0, f"asked {address} ({server.label})")
             if result.rcode == "SERVFAIL" and libc:
                 last = result
                 continue
@@ -159,7 +162,7 @@ class PodResolver:
         address = address.strip()
         for service in self.objects.services("kube-system"):
             if meta(service).get("name") == "kube-dns" and address in cluster_ips(service):
-                return Server("coredns", "cluster DNS, kube-dns", self._kube_system_corefile())
+                return Server("coredns", CLUSTER_DNS_LABEL, self._kube_system_corefile())
         pod = self.objects.pod_by_ip(address)
         if pod is None:
             pod = self._service_backend(address)
@@ -244,7 +247,8 @@ class PodResolver:
                     not through or any(in_zone(fqdn, z) for z in through)
                 )
                 if not (result.rcode == "NXDOMAIN" and passes):
-                    result.steps.insert(0, f"block {zone}: the kubernetes plugin answers")
+                    if block.zones != ["."]:
+                        result.steps.insert(0, f"block {zone}: the kubernetes plugin answers")
                     return result
         forward = block.plugin("forward")
         if forward is not None and forward.args:

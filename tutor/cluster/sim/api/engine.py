@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,13 +156,20 @@ class Engine:
         chosen = [deep_copy(o) for o in items if keep is None or keep(o)]
         return chosen, self.resource_version
 
-    def events_since(self, rv: int) -> Iterable[WatchEvent]:
-        """Watch events after `rv`; 410 Gone when they are no longer kept."""
+    def events_since(self, rv: int) -> builtins.list[WatchEvent]:
+        """Watch events after `rv`, oldest first; 410 Gone when they are no longer kept.
+
+        Read from the newest end: a watcher woken by one change costs one step, not a walk
+        over the whole kept history."""
         if rv < self.oldest_rv:
             raise ApiError(410, "Expired", f"too old resource version: {rv} ({self.oldest_rv})")
-        for event in self.history:
-            if event.rv > rv:
-                yield event
+        newer: builtins.list[WatchEvent] = []
+        for event in reversed(self.history):
+            if event.rv <= rv:
+                break
+            newer.append(event)
+        newer.reverse()
+        return newer
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -369,7 +369,7 @@ class KubeCluster:
         if CLASSROOM_LABEL in _labels(current):
             # An instructor made it for a classroom: the learner's rights live in it and they
             # may not create it again, so it is emptied instead of deleted.
-            from tutor.modes.classroom import empty_namespace
+            from tutor.cluster.kube_namespaces import empty_namespace
 
             empty_namespace(self, name, wait=wait)
             return

@@ -371,40 +371,7 @@ def remove(cluster: KubeCluster, classroom: str, *, dry_run: bool = False) -> li
     return [f"{kind} {name}" for kind, _, name in found]
 
 
-EMPTIED_KINDS = (
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Pod",
-    "Service",
-    "Endpoints",
-    "EndpointSlice",
-    "ConfigMap",
-    "Secret",
-    "Ingress",
-    "HTTPRoute",
-    "Gateway",
-    "ReferenceGrant",
-)
-"""What a lab may leave in a namespace (emptied on a classroom learner's reset)."""
-
-
-def empty_namespace(cluster: KubeCluster, namespace: str, *, wait: bool = True) -> None:
-    """Delete every lab object in a classroom namespace, keeping the namespace and its RBAC
-    (a learner's reset or solve on a shared cluster)."""
-    from tutor.cluster.kube_resources import RESOURCES
-
-    for kind in EMPTIED_KINDS:
-        path = RESOURCES[kind].path(namespace)
-        try:
-            cluster._request("DELETE", path, what=f"delete the {kind}s of {namespace}")
-        except ClusterError as exc:
-            if "not found" not in str(exc).lower():
-                raise
-    if wait:
-        cluster.wait_for("Pod", namespace, lambda items: not items, 120.0)
-
+from tutor.cluster.kube_namespaces import EMPTIED_KINDS, empty_namespace  # noqa: E402, F401
 
 # -- results ----------------------------------------------------------------------------
 

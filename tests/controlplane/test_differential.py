@@ -358,6 +358,33 @@ ADMISSION: list[tuple[str, list[Obj], list[Obj]]] = [
     ("ingress-path-without-slash", [], [_ingress("api", "Prefix")]),
     ("ingress-path-type-unknown", [], [_ingress("/api", "Begins")]),
     ("misspelt-field-selectr", [], [_svc(selectr={"app": "web"}, selector=None)]),
+    # []byte fields are base64-decoded by the API server's JSON decoder (Go's
+    # encoding/base64 CorruptInputError offsets; tutor/cluster/sim/gobase64.py)
+    (
+        "secret-data-not-base64",
+        [],
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "tls"},
+                "type": "kubernetes.io/tls",
+                "data": {"tls.crt": "LS0tLS1CRUdJTi...", "tls.key": "a2V5"},
+            }
+        ],
+    ),
+    (
+        "configmap-binarydata-short-quantum",
+        [],
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "blob"},
+                "binaryData": {"a": "YWJjZA"},
+            }
+        ],
+    ),
 ]
 """Refusals the course teaches (lessons 01-14) and the simulator issue's fidelity list."""
 

@@ -155,3 +155,25 @@ def test_unknown_kind_is_blamed_on_its_own_file(course: Course, tmp_path: Path) 
     )
     report = session.apply()
     assert report.problems and report.problems[0].file.name == "zz-cron.yaml"
+
+
+def test_a_classroom_prefix_renames_every_namespace_the_lab_files_name(
+    course: Course, tmp_path: Path
+) -> None:
+    """Lab 25's grant names the lab namespace in `from` and its Gateway names the Secret's
+    namespace in certificateRefs: with a learner prefix both must follow the rename, or the
+    reference solution fails with RefNotPermitted (found by the control plane tier)."""
+    lab = course.lab("25-gateway-https-listener")
+    assert lab is not None
+    session = LabSession(lab, SimCluster(), prefix="ada", workspace=tmp_path / "ws")
+    assert session.namespace == "ada-kt-25-gateway-https-listener"
+    session.start()
+    assert session.solve().ok
+    grant = session.cluster.get("ReferenceGrant", "lab-gateways-to-shop-tls", "ada-kt-25-certs")
+    assert grant is not None
+    assert grant["spec"]["from"][0]["namespace"] == session.namespace
+    gateway = session.cluster.get("Gateway", "edge", session.namespace)
+    assert gateway is not None
+    refs = gateway["spec"]["listeners"][1]["tls"]["certificateRefs"]
+    assert refs[0]["namespace"] == "ada-kt-25-certs"
+    assert session.check().passed

@@ -58,6 +58,50 @@ def typed_patch_problems(message: str) -> list[FieldProblem] | None:
     return problems or [FieldProblem("(object)", rest.strip() or message)]
 
 
+_UNDECODABLE_RE = re.compile(
+    r"(?:cannot be handled as an? \w+|error decoding from json): (?P<detail>.+)$", re.S
+)
+_BYTES_FIELD = {"Secret": "data", "ConfigMap": "binaryData"}
+
+
+def undecodable_error(kind: str | None, name: str | None, detail: str) -> InvalidObjectError:
+    """The learner-facing refusal of an object the API server could not decode into its Go
+    type: a value of the wrong JSON type, or a Secret `data` / ConfigMap `binaryData` value
+    that is not base64 (`illegal base64 data at input byte 14`)."""
+    shown = f"{kind or ''} {name or ''}".strip() or "the object"
+    field = "(object)"
+    hint = "Fix the value named above and apply again."
+    if detail.startswith("illegal base64"):
+        field = _BYTES_FIELD.get(kind or "", "(object)")
+        hint = (
+            f"Every value under {field} must be base64 (`base64 -w0 file`); "
+            + ("put plain text under stringData instead." if kind == "Secret" else "")
+        ).strip()
+    return InvalidObjectError(
+        f"{shown} could not be read, so nothing was applied: {detail}",
+        [FieldProblem(field, detail)],
+        hint=hint,
+        kind=kind,
+        name=name,
+    )
+
+
+def _undecodable(status: int, message: str) -> str | None:
+    """The decoder's own words when the API server refused a body it could not decode: 400
+    `Secret in version "v1" cannot be handled as a Secret: ...` for create and update, 500
+    `failed to convert new object (...) to proper version: unable to convert unstructured
+    object to /v1, Kind=Secret: error decoding from json: ...` for server-side apply (both
+    recorded from kube-apiserver 1.37 in tests/controlplane)."""
+    if status not in (400, 500):
+        return None
+    if status == 500 and "unable to convert unstructured object" not in message:
+        return None
+    match = _UNDECODABLE_RE.search(message)
+    if match is None or "strict decoding error" in match.group("detail"):
+        return None
+    return match.group("detail").strip()
+
+
 def is_terminating_refusal(status: int, data: dict[str, Any], message: str) -> bool:
     """The namespace lifecycle admission's 403 (kubernetes plugin/pkg/admission/namespace/
     lifecycle/admission.go: "unable to create new content in namespace X because it is
@@ -107,6 +151,9 @@ def error_from_status(
             kind=kind,
             name=name,
         )
+    undecodable = _undecodable(status, message)
+    if undecodable is not None:
+        return undecodable_error(kind or details.get("kind"), name or details.get("name"), undecodable)
     if is_terminating_refusal(status, data, message):
         namespace = str(details.get("name") or "") or _namespace_in(message)
         return NamespaceTerminatingError(

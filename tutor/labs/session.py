@@ -30,6 +30,7 @@ from tutor.cluster.base import (
 )
 from tutor.content.loader import Lab, Problem
 from tutor.labs.workspace import (
+    ReadResult,
     SourcedObject,
     copy_manifests,
     locate_refusal,
@@ -120,7 +121,8 @@ _NAMESPACE_FIELDS = (
 
 def localise(obj: Obj, mapping: dict[str, str]) -> Obj:
     """Rewrite the namespace names an object mentions (metadata, route parents and backends,
-    ReferenceGrant sources, listener and NetworkPolicy peer namespace selectors) through
+    ReferenceGrant sources, listener certificateRefs, listener and NetworkPolicy peer
+    namespace selectors) through
     `mapping`."""
     if all(k == v for k, v in mapping.items()):
         return obj
@@ -147,6 +149,8 @@ def localise(obj: Obj, mapping: dict[str, str]) -> Obj:
             selector = (peer or {}).get("namespaceSelector") or {}
             swap(selector.get("matchLabels") or {}, "kubernetes.io/metadata.name")
     for listener in spec.get("listeners") or []:
+        for ref in (listener.get("tls") or {}).get("certificateRefs") or []:
+            swap(ref, "namespace")
         selector = ((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get(
             "selector"
         ) or {}
@@ -187,6 +191,19 @@ class LabSession:
         """Every namespace of the lab, the main one first."""
         return [self.namespace, *self.namespaces.values()]
 
+    @property
+    def renames(self) -> dict[str, str]:
+        """Namespace names as the lab's files write them -> the names on the cluster: the main
+        namespace (`kt-<lab id>`, which a ReferenceGrant's `from` names) and the extra ones.
+        Identity unless a classroom prefix is in force."""
+        return {f"kt-{self.lab.id}": self.namespace, **self.namespaces}
+
+    def _read_workspace(self, folder: Path | None = None) -> ReadResult:
+        """The workspace's manifests, with the namespaces they may name (as written or as
+        on the cluster)."""
+        allowed = set(self.all_namespaces) | set(self.renames)
+        return read_manifests(folder or self.workspace, allowed)
+
     def _ensure_namespaces(self) -> None:
         labels = {LAB_LABEL: self.lab.id, MANAGED_LABEL: MANAGED_VALUE}
         for namespace in self.all_namespaces:
@@ -204,11 +221,10 @@ class LabSession:
 
     def apply(self, folder: Path | None = None) -> ApplyReport:
         """Apply the workspace (or `folder`). Any problem in any file: nothing is applied."""
-        allowed = set(self.all_namespaces) | set(self.namespaces)
-        read = read_manifests(folder or self.workspace, allowed)
+        read = self._read_workspace(folder)
         if read.problems:
             return ApplyReport(problems=read.problems)
-        objects = [localise(s.obj, self.namespaces) for s in read.objects]
+        objects = [localise(s.obj, self.renames) for s in read.objects]
         self._intent = objects  # what the learner asked for, even if the cluster refuses it
         try:
             self._ensure_namespaces()
@@ -254,8 +270,8 @@ class LabSession:
         if not self._intent and self.workspace.is_dir():
             # A new process (e.g. `lab check` after `lab apply`): the learner's intent is
             # what the workspace says, even where the cluster refused it.
-            read = read_manifests(self.workspace, set(self.all_namespaces))
-            self._intent = [localise(s.obj, self.namespaces) for s in read.objects]
+            read = self._read_workspace()
+            self._intent = [localise(s.obj, self.renames) for s in read.objects]
         return CheckContext(
             self.cluster, self.namespace, self.namespaces, tuple(self._intent or self._applied)
         )

@@ -26,6 +26,7 @@ from tutor.cluster.sim.admission.common import (
     invalid_error,
 )
 from tutor.cluster.sim.admission.core import CoreAdmission
+from tutor.cluster.sim.admission.crd_defaults import apply_crd_defaults
 from tutor.cluster.sim.admission.endpointslices import EndpointSliceAdmission
 from tutor.cluster.sim.admission.gateway import GatewayAdmission
 from tutor.cluster.sim.admission.ingress import IngressAdmission
@@ -122,6 +123,7 @@ class Admission(
         obj = deep_copy(manifest)
         if kind not in _NO_SPEC:
             obj.setdefault("spec", {})
+        apply_crd_defaults(obj)
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, obj, existing, problems, alloc)

@@ -23,6 +23,7 @@ class CoreAdmission(AdmissionBase):
             value = obj.get(f)
             if value is not None and not isinstance(value, dict):
                 problems.invalid(f, value, "must be a map of strings")
+        _refuse_undecodable(obj)
         if obj["kind"] == "Secret":
             obj.setdefault("type", "Opaque")
             string_data = obj.pop("stringData", None)
@@ -37,3 +38,19 @@ class CoreAdmission(AdmissionBase):
                 for key in TLS_SECRET_KEYS:
                     if key not in (obj.get("data") or {}):
                         problems.required(f"data[{key}]")
+
+
+def _refuse_undecodable(obj: Obj) -> None:
+    """A Secret `data` or ConfigMap `binaryData` value that is not base64 stops the API
+    server's decoder before any validation (`[]byte` in the Go types): the whole object is
+    refused, as kube-apiserver does."""
+    from tutor.cluster.kube_errors import undecodable_error
+    from tutor.cluster.sim.gobase64 import illegal_base64
+
+    field = "data" if obj["kind"] == "Secret" else "binaryData"
+    values = obj.get(field)
+    for value in values.values() if isinstance(values, dict) else ():
+        refusal = illegal_base64(value) if isinstance(value, str) else None
+        if refusal is not None:
+            meta = obj.get("metadata") or {}
+            raise undecodable_error(obj["kind"], meta.get("name"), refusal)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tutor.cluster.sim.api.errors import ApiError
 from tutor.cluster.sim.api.resources import ServedResource
+from tutor.cluster.sim.api.valuetypes import type_error
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -59,6 +60,19 @@ def check_fields(request: web.Request, res: ServedResource, obj: Obj, *, verb: s
                 "InternalError",
                 f"failed to create typed patch object ({gvk}): .{paths}: field not declared "
                 "in schema",
+            )
+        decode_error = type_error(obj)
+        if decode_error is not None and decode_error.startswith("illegal base64"):
+            # the typed patch is then converted to the Go type: a []byte that is not base64
+            # fails there, as a 500 (recorded from kube-apiserver 1.37, tests/controlplane)
+            meta = obj.get("metadata") or {}
+            gvk = f"{res.group}/{version.rpartition('/')[2]}, Kind={res.kind}"
+            raise ApiError(
+                500,
+                "InternalError",
+                f"failed to convert new object ({meta.get('namespace') or ''}/"
+                f"{meta.get('name') or ''}; {gvk}) to proper version: unable to convert "
+                f"unstructured object to {gvk}: error decoding from json: {decode_error}",
             )
     if mode == "Ignore":
         return []

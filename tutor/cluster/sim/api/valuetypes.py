@@ -11,7 +11,8 @@ BadRequest (`k8s.io/apiserver` `pkg/endpoints/handlers/rest.go` `transformDecode
 The wording is `UnmarshalTypeError.Error` (`internal/golang/encoding/json/decode.go`): the Go
 struct holding the field, the field stack from the root joined with dots (list indexes are not
 part of it), and the Go type. Types with their own decoder (IntOrString, Quantity, Time,
-RawExtension) accept what they accept and are not checked here.
+RawExtension) accept what they accept and are not checked here. A `[]byte` field (format
+`byte`) must be base64: Go's `illegal base64 data at input byte N` (`tutor.cluster.sim.gobase64`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.cluster.sim.api.openapi import CRD_GROUP, _definitions, definition_name
+from tutor.cluster.sim.gobase64 import illegal_base64
 
 Obj = dict[str, Any]
 
@@ -104,6 +106,11 @@ def _walk(value: Any, schema: Obj, struct: str, stack: list[str]) -> None:
             _fail(value, _go_type(schema), struct, stack, literal=f"number {value}")
     elif kind == "string" and not isinstance(value, str):
         _fail(value, "string", struct, stack)
+    elif kind == "string" and schema.get("format") == "byte":
+        # []byte in Go: the decoder base64-decodes it (Secret data, ConfigMap binaryData)
+        refusal = illegal_base64(value)
+        if refusal is not None:
+            raise _Found(refusal)
     elif kind == "array":
         if not isinstance(value, list):
             _fail(value, _go_type(schema), struct, stack)

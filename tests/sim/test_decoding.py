@@ -202,3 +202,15 @@ def test_defaults_keep_what_was_written_and_leave_built_in_kinds_alone() -> None
     service: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {}, "spec": {}}
     apply_crd_defaults(service)
     assert service == {"apiVersion": "v1", "kind": "Service", "metadata": {}, "spec": {}}
+
+
+def test_a_value_of_the_wrong_type_names_its_field() -> None:
+    """sigs.k8s.io/json UnmarshalTypeError: the Go struct, then the field stack from the root."""
+    message = (
+        'Service in version "v1" cannot be handled as a Service: json: cannot unmarshal '
+        "string into Go struct field ServiceSpec.spec.publishNotReadyAddresses of type bool"
+    )
+    raw = json.dumps({"kind": "Status", "message": message, "code": 400}).encode()
+    error = error_from_status(400, raw, "apply Service web", TARGET, kind="Service", name="web")
+    assert isinstance(error, InvalidObjectError)
+    assert error.problems[0].path == "spec.publishNotReadyAddresses"

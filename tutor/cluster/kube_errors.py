@@ -62,6 +62,7 @@ _UNDECODABLE_RE = re.compile(
     r"(?:cannot be handled as an? \w+|error decoding from json): (?P<detail>.+)$", re.S
 )
 _BYTES_FIELD = {"Secret": "data", "ConfigMap": "binaryData"}
+_GO_FIELD_RE = re.compile(r"into Go struct field \w+\.(?P<path>[\w.]+) of type")
 
 
 def undecodable_error(kind: str | None, name: str | None, detail: str) -> InvalidObjectError:
@@ -71,7 +72,10 @@ def undecodable_error(kind: str | None, name: str | None, detail: str) -> Invali
     shown = f"{kind or ''} {name or ''}".strip() or "the object"
     field = "(object)"
     hint = "Fix the value named above and apply again."
-    if detail.startswith("illegal base64"):
+    typed = _GO_FIELD_RE.search(detail)
+    if typed is not None:
+        field = typed.group("path")  # the struct's name first, then the field stack
+    elif detail.startswith("illegal base64"):
         field = _BYTES_FIELD.get(kind or "", "(object)")
         hint = (
             f"Every value under {field} must be base64 (`base64 -w0 file`); "

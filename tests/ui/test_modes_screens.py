@@ -270,3 +270,33 @@ def test_the_palette_offers_exams_a_drill_and_review(make_app: MakeApp) -> None:
             assert isinstance(app.screen, DrillScreen)
 
     asyncio.run(main())
+
+
+def test_a_clock_tick_while_the_screen_recomposes_does_not_crash(make_app: MakeApp) -> None:
+    """The exam and drill clocks tick every second; `recompose` (moving to the next item)
+    removes the clock line for a moment. A tick then must wait for the next one, not raise
+    NoMatches (seen in a loaded test run: the app died with a traceback)."""
+    asyncio.run(_tick_without_clock(make_app))
+
+
+async def _tick_without_clock(make_app: MakeApp) -> None:
+    app, _ = _app(make_app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        open_exam(app, 3, 1, 10)
+        await pilot.pause()
+        exam = app.screen
+        assert isinstance(exam, ExamScreen)
+        await exam.query_one("#exam-clock").remove()
+        exam._tick()
+        await pilot.pause()
+        assert app.screen is exam and app.return_code is None
+        await press(pilot, "ctrl+e")
+        await settle(app, pilot)
+        app.pop_screen()
+        open_drill(app, "01-fix-selector")
+        await settle(app, pilot)
+        drill = app.screen
+        await drill.query_one("#drill-clock").remove()
+        drill._tick()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert app.screen is drill and app.return_code is None

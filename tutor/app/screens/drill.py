@@ -119,7 +119,9 @@ class DrillScreen(Screen[None]):
             cause.focus()
 
     def _tick(self) -> None:
-        self.query_one("#drill-clock", Static).update(self._clock_line())
+        # a tick can fall inside `recompose`, when the clock line is not mounted for a moment
+        for clock in self.query("#drill-clock").results(Static):
+            clock.update(self._clock_line())
 
     @work(thread=True, exclusive=True, group="drill", exit_on_error=False)
     def _start(self) -> str:

@@ -154,7 +154,13 @@ class ExamScreen(Screen[None]):
         if not self.busy and not self.run.finished and self.run.timer.expired:
             self._step("Time is up: grading", lambda: self.run.finish(reason="time"))
             return
-        self.query_one("#exam-clock", Static).update(self._clock_line())
+        self._show_clock()
+
+    def _show_clock(self) -> None:
+        # A tick can fall inside `recompose` (between removing and mounting the children):
+        # the clock line is then not there for a moment, and the next tick draws it.
+        for clock in self.query("#exam-clock").results(Static):
+            clock.update(self._clock_line())
 
     # -- workers ------------------------------------------------------------------------
 
@@ -172,7 +178,7 @@ class ExamScreen(Screen[None]):
 
     def _step(self, busy: str, action: Callable[[], None]) -> None:
         self.busy = busy
-        self.query_one("#exam-clock", Static).update(self._clock_line())
+        self._show_clock()
         self._do(action)
 
     @work(thread=True, exclusive=True, group="exam-step", exit_on_error=False)
@@ -185,7 +191,7 @@ class ExamScreen(Screen[None]):
             return
         if event.worker.group == "exam-lab":
             self.busy = ""
-            self.query_one("#exam-clock", Static).update(self._clock_line())
+            self._show_clock()
             self.refresh_bindings()
             note = str(
                 event.worker.result if event.state == WorkerState.SUCCESS else event.worker.error

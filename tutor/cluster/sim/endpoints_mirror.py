@@ -24,6 +24,7 @@ After k8s.io/kubernetes v1.37.2:
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -135,15 +136,27 @@ def desired_subsets(svc: Obj, slices: list[Obj]) -> list[Obj]:
             continue
         subset: Obj = {}
         if ready:
-            subset["addresses"] = sorted(ready, key=lambda a: ipaddress.ip_address(a["ip"]))
+            subset["addresses"] = sorted(ready, key=_ip_order)
         if not_ready:
-            subset["notReadyAddresses"] = sorted(
-                not_ready, key=lambda a: ipaddress.ip_address(a["ip"])
-            )
+            subset["notReadyAddresses"] = sorted(not_ready, key=_ip_order)
         if ports:
             subset["ports"] = ports
         subsets.append(subset)
     return subsets
+
+
+def _ip_order(address: Obj) -> tuple[int, bytes]:
+    """Numeric address order (as sorting `ipaddress` objects gives), via the C parser: the
+    mirror sorts every address of every Service on each change."""
+    ip = str(address["ip"])
+    try:
+        return (
+            (4, socket.inet_aton(ip))
+            if ":" not in ip
+            else (6, socket.inet_pton(socket.AF_INET6, ip))
+        )
+    except OSError:
+        return (0, ipaddress.ip_address(ip).packed)
 
 
 def reconcile_endpoints(ctrl: Controllers, ns: str, name: str) -> None:

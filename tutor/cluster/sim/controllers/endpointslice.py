@@ -105,6 +105,8 @@ class EndpointSliceControl(Scheduling):
         publish = bool(spec.get("publishNotReadyAddresses"))
         hints_mode = self._hints_mode(svc)
         groups: dict[str, tuple[list[Obj], list[Obj]]] = {}
+        # Pods of one template resolve to equal port lists: serialise each distinct one once
+        group_keys: dict[tuple[tuple[tuple[str, Any], ...], ...], str] = {}
         pod_names = sorted(self.store.select_names("Pod", ns, selector))
         for pod_name in pod_names:
             pod = self.store.get("Pod", ns, pod_name)
@@ -115,7 +117,10 @@ class EndpointSliceControl(Scheduling):
             if not pod_ip or not _pod_active(pod):
                 continue
             ports = _endpoint_ports(pod, service_ports)
-            key = json.dumps(ports, sort_keys=True)
+            identity = tuple(tuple(p.items()) for p in ports)
+            key = group_keys.get(identity)
+            if key is None:
+                key = group_keys[identity] = json.dumps(ports, sort_keys=True)
             endpoint = self._endpoint(pod, svc, pod_ip, publish)
             groups.setdefault(key, (ports, []))[1].append(endpoint)
         if hints_mode is not None:

@@ -30,6 +30,7 @@ import yaml
 
 from tutor.cluster.base import LAB_LABEL, MANAGED_LABEL, MANAGED_VALUE, ClusterError
 from tutor.cluster.kube import CLASSROOM_LABEL, LEARNER_LABEL
+from tutor.cluster.kube_admin import delete_object, request_token, server_side_apply
 from tutor.modes.workshop import ClassroomError
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ ACCOUNT = "learner"
 ROLE = "kube-tutor-learner"
 READ_ROLE = "kube-tutor-classroom-read"
 PROGRESS_MAP = "kube-tutor-progress"
-APPLY = "application/apply-patch+yaml"
 RBAC = "rbac.authorization.k8s.io"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 
@@ -252,13 +252,6 @@ def plan(classroom: str, learners: Sequence[str], labs: Iterable[Lab]) -> Plan:
     return result
 
 
-def _path(obj: Obj) -> str:
-    from tutor.cluster.kube_resources import resource_for
-
-    meta = obj["metadata"]
-    return resource_for(obj["kind"], obj["apiVersion"]).path(meta.get("namespace"), meta["name"])
-
-
 def apply_plan(cluster: KubeCluster, the_plan: Plan) -> list[str]:
     """Create (or update) every object of the plan by server-side apply; refuses to take over
     a namespace of the same name that kube-tutor's classroom did not make."""
@@ -275,14 +268,7 @@ def apply_plan(cluster: KubeCluster, the_plan: Plan) -> list[str]:
                     f"namespace {obj['metadata']['name']} exists and is not this classroom's; "
                     "nothing more was changed (rename the learner or delete that namespace)"
                 )
-        cluster._request(
-            "PATCH",
-            _path(obj),
-            query=[("fieldManager", "kube-tutor-classroom"), ("force", "true")],
-            body=obj,
-            content_type=APPLY,
-            what=f"apply {obj['kind']} {obj['metadata']['name']}",
-        )
+        server_side_apply(cluster, obj, field_manager="kube-tutor-classroom")
         done.append(
             f"{obj['kind']} {obj['metadata'].get('namespace', '')}/"
             f"{obj['metadata']['name']}".replace(" /", " ")
@@ -293,17 +279,7 @@ def apply_plan(cluster: KubeCluster, the_plan: Plan) -> list[str]:
 def learner_kubeconfig(cluster: KubeCluster, learner: str, *, hours: int = 24) -> str:
     """A kubeconfig for the learner: the instructor's cluster entry (server, CA) and a token of
     the learner's ServiceAccount; context `kube-tutor-<learner>`, namespace their home."""
-    answer = cluster._request(
-        "POST",
-        f"/api/v1/namespaces/{home_namespace(learner)}/serviceaccounts/{ACCOUNT}/token",
-        body={
-            "apiVersion": "authentication.k8s.io/v1",
-            "kind": "TokenRequest",
-            "spec": {"expirationSeconds": hours * 3600},
-        },
-        what=f"make a token for {learner}",
-    )
-    token = answer["status"]["token"]
+    token = request_token(cluster, home_namespace(learner), ACCOUNT, seconds=hours * 3600)
     cluster_entry = _cluster_entry(cluster)
     name = f"kube-tutor-{learner}"
     config = {
@@ -351,24 +327,16 @@ def _cluster_entry(cluster: KubeCluster) -> Obj:
 def remove(cluster: KubeCluster, classroom: str, *, dry_run: bool = False) -> list[str]:
     """Delete the classroom's labelled objects: its namespaces (and all in them), its
     ClusterRoleBindings and its ClusterRole. Objects without both labels are never touched."""
-    selector = f"{MANAGED_LABEL}={MANAGED_VALUE},{CLASSROOM_LABEL}={classroom}"
-    found = []
-    for kind, path in (
-        ("ClusterRoleBinding", f"/apis/{RBAC}/v1/clusterrolebindings"),
-        ("ClusterRole", f"/apis/{RBAC}/v1/clusterroles"),
-        ("Namespace", "/api/v1/namespaces"),
-    ):
-        listed = cluster._request("GET", path, query=[("labelSelector", selector)])
-        for item in listed.get("items") or []:
-            found.append((kind, f"{path}/{item['metadata']['name']}", item["metadata"]["name"]))
+    selector = {MANAGED_LABEL: MANAGED_VALUE, CLASSROOM_LABEL: classroom}
+    found = [
+        (kind, item["metadata"]["name"])
+        for kind in ("ClusterRoleBinding", "ClusterRole", "Namespace")
+        for item in cluster.list(kind, None, selector)
+    ]
     if not dry_run:
-        for kind, path, name in found:
-            try:
-                cluster._request("DELETE", path, what=f"delete {kind} {name}")
-            except ClusterError as exc:
-                if "not found" not in str(exc).lower():
-                    raise
-    return [f"{kind} {name}" for kind, _, name in found]
+        for kind, name in found:
+            delete_object(cluster, kind, name)  # already gone (a namespace ending) is fine
+    return [f"{kind} {name}" for kind, name in found]
 
 
 from tutor.cluster.kube_namespaces import EMPTIED_KINDS, empty_namespace  # noqa: E402, F401
@@ -400,14 +368,7 @@ def publish(cluster: Any, report: Obj) -> bool:
         "data": {"report.json": json.dumps(report, sort_keys=True)},
     }
     try:
-        cluster._request(
-            "PATCH",
-            f"/api/v1/namespaces/{home}/configmaps/{PROGRESS_MAP}",
-            query=[("fieldManager", "kube-tutor"), ("force", "true")],
-            body=body,
-            content_type=APPLY,
-            what="publish progress",
-        )
+        server_side_apply(cluster, body, field_manager="kube-tutor")
     except ClusterError:
         return False  # no classroom here (or no right to write): the local record stands
     return True
@@ -425,11 +386,10 @@ def publish_progress(cluster: Any, store: ProgressStore) -> bool:
 
 def collect(cluster: KubeCluster, classroom: str) -> dict[str, Obj | None]:
     """Each learner's published report (None for one who published nothing yet)."""
-    selector = f"{MANAGED_LABEL}={MANAGED_VALUE},{CLASSROOM_LABEL}={classroom}"
-    listed = cluster._request("GET", "/api/v1/namespaces", query=[("labelSelector", selector)])
+    selector = {MANAGED_LABEL: MANAGED_VALUE, CLASSROOM_LABEL: classroom}
     learners = sorted(
         (item["metadata"].get("labels") or {}).get(LEARNER_LABEL, "")
-        for item in listed.get("items") or []
+        for item in cluster.list("Namespace", None, selector)
         if item["metadata"]["name"].endswith(f"-{HOME_SUFFIX}")
     )
     out: dict[str, Obj | None] = {}

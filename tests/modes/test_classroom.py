@@ -236,3 +236,43 @@ def test_course_yaml_chooses_the_workshop_lessons_and_labs(
     (pack / "course.yaml").write_text("labs: [no-such-lab]\n")
     with pytest.raises(workshop.ClassroomError, match="no-such-lab"):
         workshop.workshop_course(course, [pack])
+
+
+def test_class_report_from_exported_files_is_the_same_table_on_cli_and_in_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`class report --files` prints what `report_from_files` builds (the app's screen shows
+    `report_from_cluster`'s, the same ClassReport); a file that is no report is refused."""
+    import json
+
+    from tutor.cli import main
+    from tutor.modes.classroom_report import report_from_files
+
+    ann = tmp_path / "ann.json"
+    lab = {"id": LAB, "attempts": 2, "passed": True, "seconds_to_pass": 61, "hints_total": 0}
+    ann.write_text(json.dumps({"learner": "ann", "labs": [lab], "quizzes": []}))
+    ben = tmp_path / "ben.json"
+    ben.write_text(json.dumps({"labs": [], "quizzes": []}))  # no learner field: the file name
+    report = report_from_files([ann, ben], "ws")
+    assert report.learners == ["ann", "ben"]
+    assert report.rows == [
+        ("ann", f"lab {LAB}", "yes", "2", "61", "0", ""),
+        ("ben", "-", "", "0", "", "", "no lab or quiz yet"),
+    ]
+    assert report.summary() == "Classroom ws: 2 learners, 2 published (2 files)."
+    assert main(["class", "report", "--name", "ws", "--files", str(ann), str(ben)]) == 0
+    assert capsys.readouterr().out == report.summary() + "\n" + report.text() + "\n"
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main(["class", "report", "--files", str(bad)]) == 1
+    assert "not a progress report" in capsys.readouterr().err
+
+
+def test_class_report_of_a_classroom_that_is_not_there_says_so(
+    instructor: KubeCluster,
+) -> None:
+    from tutor.modes.classroom_report import NoClassroom, report_from_cluster
+
+    with pytest.raises(NoClassroom, match="no classroom named never-made on context"):
+        report_from_cluster(instructor, "never-made")

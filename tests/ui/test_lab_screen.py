@@ -381,7 +381,7 @@ def test_editor_keys_replace_letter_keys_in_footer_and_help_lists_them(
         text = screen_text(app)
         assert "Editor: save, apply and check" in text
 
-    run(make_app(), scenario, size=(100, 60))
+    run(make_app(), scenario, size=(100, 62))  # the whole help page, to the Lab section
 
 
 def test_state_labels_pair_a_word_with_a_symbol() -> None:

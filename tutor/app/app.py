@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -69,6 +69,13 @@ class KubeTutorApp(App[None]):
             self._filters.append(Monochrome())
         if plain:
             self.add_class("-plain")
+        self.class_cluster: Callable[[], object] | None = None
+        """Opens the cluster the class report reads (None: the labs' practice cluster; the
+        simulator's API server by default, where `kube-tutor class init --sim` makes one)."""
+        self.solve_refusal: str | None = None
+        """Why labs may not apply the solution key (the pack's course.yaml), or None."""
+        if self._ready_course() is not None:
+            self.solve_refusal = _solve_refusal(self.content)
         self.home = HomeScreen(plain=plain, course=self._ready_course(), store=store)
 
     def _ready_course(self) -> Course | None:
@@ -93,6 +100,7 @@ class KubeTutorApp(App[None]):
 
         course = self.course or workshop_course(load_course(self.content), self.content)
         store = self.store if self.store is not None else ProgressStore()
+        self.solve_refusal = _solve_refusal(self.content)
         return course, store
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -189,8 +197,15 @@ class KubeTutorApp(App[None]):
                 backend=self.backend,
                 plain=self.plain,
                 blink=self.blink,
+                solve_refusal=self.solve_refusal,
             )
             self.push_screen(screen)
+
+
+def _solve_refusal(content: Sequence[Path]) -> str | None:
+    from tutor.modes.workshop import solve_refusal
+
+    return solve_refusal(content)
 
 
 def create_app(

@@ -1,4 +1,5 @@
-"""Command palette entries for the study modes: exams, a break-fix drill, review."""
+"""Command palette entries for the study modes (exams, a break-fix drill, review) and the
+instructor's class report."""
 
 from __future__ import annotations
 
@@ -69,6 +70,19 @@ def open_review(app: Any, now: float | None = None) -> None:
         )
 
 
+def open_class_report(app: Any) -> None:
+    """Open the class report of the app's cluster (`app.class_cluster`, else the labs')."""
+    from tutor.app.screens.class_report import ClassReportScreen
+
+    def load(name: str) -> Any:
+        from tutor.modes.classroom_report import report_from_cluster
+
+        opener = app.class_cluster or app.lab_cluster
+        return report_from_cluster(opener(), name)
+
+    app.push_screen(ClassReportScreen(load, plain=app.plain))
+
+
 def review_label(store: Any) -> str:
     """`Review (3 due)` for the palette and the course map."""
     import time
@@ -93,6 +107,13 @@ def mode_entries(app: Any) -> list[tuple[str, str, Callable[[], object]]]:
             "Drill: break-fix",
             "A fix lab posed by its symptom: explain the root cause, then fix it",
             partial(open_drill, app),
+        )
+    )
+    entries.append(
+        (
+            "Class report: learners x labs and quizzes",
+            "Instructors: a classroom's live results (kube-tutor class init), read again with r",
+            partial(open_class_report, app),
         )
     )
     if app.store is not None:

@@ -4,16 +4,15 @@ simulator). `init` and `remove` show what they would do and change nothing witho
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tutor.cluster.kube import KubeCluster
     from tutor.content.loader import Course, Lab
 
-DEFAULT_NAME = "workshop"
+DEFAULT_NAME = "workshop"  # tutor.modes.classroom_report.DEFAULT_CLASSROOM
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -165,22 +164,18 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tutor.modes import classroom
+    from tutor.modes.classroom_report import report_from_cluster, report_from_files
 
-    reports: dict[str, dict[str, Any] | None]
     if args.files:
-        reports = {}
-        for path in args.files:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            reports[str(data.get("learner") or path.stem)] = data
+        report = report_from_files(args.files, args.name)
     else:
-        reports = classroom.collect(_cluster(args), args.name)
-    rows = classroom.report_rows(reports)
+        report = report_from_cluster(_cluster(args), args.name)
     if args.csv:
-        print(classroom.report_csv(rows), end="")
+        print(report.csv(), end="")
     elif args.html:
-        args.html.write_text(classroom.report_html(args.name, rows), encoding="utf-8")
+        args.html.write_text(report.html(), encoding="utf-8")
         print(f"wrote {args.html}")
     else:
-        print(classroom.report_text(rows))
+        print(report.summary())
+        print(report.text())
     return 0

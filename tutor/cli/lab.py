@@ -117,10 +117,11 @@ def _run(args: argparse.Namespace, session: LabSession) -> int:
         elif args.action == "reset":
             report = session.reset()
         else:
-            from tutor.modes.workshop import solution_key_locked
+            from tutor.modes.workshop import solve_refusal
 
-            if solution_key_locked(getattr(args, "content", None) or []):
-                print("The instructor's course.yaml locks the solution key.", file=sys.stderr)
+            refusal = solve_refusal(getattr(args, "content", None) or [])
+            if refusal is not None:
+                print(refusal, file=sys.stderr)
                 return 1
             report = session.solve()
         print_report(report, session)

@@ -70,6 +70,19 @@ def solution_key_locked(content: Iterable[Path]) -> bool:
     return False
 
 
+SOLUTION_LOCKED = (
+    "The instructor's course.yaml locks the solution key: no solution is applied in this "
+    "workshop. Ask the instructor, or use the hints."
+)
+"""What the CLI's `lab solve` and the app's Solve key say when the key is locked."""
+
+
+def solve_refusal(content: Iterable[Path]) -> str | None:
+    """Why the reference solution may not be applied (the words to show), or None when it
+    may: the one decision the CLI's `lab solve` and the app's Solve key both ask."""
+    return SOLUTION_LOCKED if solution_key_locked(content) else None
+
+
 def workshop_course(course: Course, content: Iterable[Path]) -> Course:
     """The course as the packs' `course.yaml` chooses it: only the listed lessons and labs,
     in the listed order (a list left out keeps everything). Unknown ids are refused."""

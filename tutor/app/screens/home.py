@@ -31,6 +31,13 @@ class HomeScreen(Screen[None]):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "continue", "Continue", tooltip="Open the next step: a lesson, lab or quiz"),
+        Binding(
+            "C",
+            "class_report",
+            "Class report",
+            show=False,
+            tooltip="Instructors: the class report (learners x labs and quizzes)",
+        ),
     ]
 
     def __init__(
@@ -147,3 +154,9 @@ class HomeScreen(Screen[None]):
             self.post_message(OpenQuiz(step.id))
         else:
             self.post_message(OpenLesson(step.id or self.course.lessons[0].id))
+
+    def action_class_report(self) -> None:
+        """Open the instructor's class report."""
+        from tutor.app.modes_menu import open_class_report
+
+        open_class_report(self.app)

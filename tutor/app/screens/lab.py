@@ -104,8 +104,11 @@ class LabScreen(Screen[None]):
         backend: str,
         plain: bool,
         blink: bool = True,
+        solve_refusal: str | None = None,
     ) -> None:
         super().__init__()
+        self.solve_refusal = solve_refusal
+        """Why Solve is refused (an instructor's locked solution key), or None."""
         self.course = course
         self.lab = lab
         self.backend = backend
@@ -329,7 +332,10 @@ class LabScreen(Screen[None]):
         )
 
     def action_solve(self) -> None:
-        """Apply the reference solution, after asking."""
+        """Apply the reference solution, after asking (unless the course pack locks it)."""
+        if self.solve_refusal is not None:
+            self._note(self.solve_refusal)
+            return
         question = "Replace your files with the reference solution and apply it?"
         self.app.push_screen(
             ConfirmDialog("Show the solution", question, "Solve"), self._confirmed("solve")

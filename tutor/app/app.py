@@ -16,19 +16,26 @@ from textual.filter import Monochrome
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tutor.app.commands import CourseCommands
 from tutor.app.messages import OpenLab, OpenLesson, OpenQuiz
-from tutor.app.screens.help import HelpScreen
 from tutor.app.screens.home import HomeScreen
 
 # Screens other than the home screen, the content models and the store are imported when
 # first needed: the first frame then costs little more than a bare Textual app's.
 if TYPE_CHECKING:
+    from textual.command import Provider
     from textual.widgets import Tab, TabbedContent, Tabs
 
     from tutor.cluster.base import Cluster
+    from tutor.content.index import CourseView
     from tutor.content.loader import Course
     from tutor.progress.store import ProgressStore
+
+
+def _course_commands() -> type[Provider]:
+    """The palette's course entries, imported when the palette first opens."""
+    from tutor.app.commands import CourseCommands
+
+    return CourseCommands
 
 
 class KubeTutorApp(App[None]):
@@ -36,7 +43,7 @@ class KubeTutorApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "kube-tutor"
-    COMMANDS = App.COMMANDS | {CourseCommands}
+    COMMANDS = App.COMMANDS | {_course_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", tooltip="Show this list of keys"),
     ]
@@ -76,10 +83,33 @@ class KubeTutorApp(App[None]):
         """Why labs may not apply the solution key (the pack's course.yaml), or None."""
         if self._ready_course() is not None:
             self.solve_refusal = _solve_refusal(self.content)
-        self.home = HomeScreen(plain=plain, course=self._ready_course(), store=store)
+        self._pending: OpenLesson | OpenQuiz | OpenLab | None = None
+        """A lesson, quiz or lab chosen on the map before the full course had loaded."""
+        shown: CourseView | None = self._ready_course()
+        if shown is None and course is None:
+            shown = self._cached_outline()
+        self._outline_shown = shown
+        self.home = HomeScreen(plain=plain, course=shown, store=self.store)
 
     def _ready_course(self) -> Course | None:
         return self.course if self.store is not None else None
+
+    def _cached_outline(self) -> CourseView | None:
+        """The course map's index (no pydantic), and the progress store, when both open
+        now: the first frame then shows the course. Otherwise the worker loads everything
+        and reports what went wrong."""
+        from tutor.content.index import course_roots, map_key, read_index
+
+        outline = read_index(map_key(course_roots(self.content), self.content))
+        if outline is None:
+            return None
+        from tutor.progress.store import ProgressError, ProgressStore
+
+        try:
+            self.store = self.store if self.store is not None else ProgressStore()
+        except ProgressError:
+            return None
+        return outline
 
     def get_default_screen(self) -> HomeScreen:
         """The course map."""
@@ -87,32 +117,68 @@ class KubeTutorApp(App[None]):
 
     def on_mount(self) -> None:
         """Load the course (and open the progress store) off the UI thread unless given."""
-        if self._ready_course() is None:
+        if self._ready_course() is None and self._outline_shown is not None:
+            # The map is drawn from the index: load after it is painted, as a worker thread
+            # importing pydantic meanwhile would hold the interpreter lock half the time.
+            self.call_after_refresh(self._load)
+        elif self._ready_course() is None:
             self._load()
         else:
             self._show_notice()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self) -> tuple[Course, ProgressStore]:
+    def _load(self) -> tuple[Course, ProgressStore, bool]:
+        """The full course and the store; True when the map must be redrawn (it shows
+        nothing yet, or an index that no longer matches the content)."""
+        from tutor.content.index import map_key, outline_of, write_index
         from tutor.content.loader import load_course
+        from tutor.modes import review  # noqa: F401  (for the map's "Review (N due)")
         from tutor.modes.workshop import workshop_course
         from tutor.progress.store import ProgressStore
 
+        given = self.course is not None
         course = self.course or workshop_course(load_course(self.content), self.content)
         store = self.store if self.store is not None else ProgressStore()
         self.solve_refusal = _solve_refusal(self.content)
-        return course, store
+        if given:
+            return course, store, True
+        outline = outline_of(course)
+        if outline == self._outline_shown:
+            return course, store, False
+        # Keyed by the roots the course really came from, so an index is never filed under
+        # roots it was not read from.
+        write_index(map_key(course.roots, self.content), outline)
+        return course, store, True
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The course has loaded: show it (or say why it could not load)."""
         if event.worker.group != "load":
             return
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.course, self.store = event.worker.result
-            await self.home.course_ready(self.course, self.store)
+            course, store, redraw = event.worker.result
+            self.course, self.store = course, store
+            if redraw:
+                await self.home.course_ready(course, store)
+            else:
+                self.home.full_course(course)  # the same map, now over the full models
             self._show_notice()
+            pending, self._pending = self._pending, None
+            if isinstance(pending, OpenLesson):
+                self.on_open_lesson(pending)
+            elif isinstance(pending, OpenQuiz):
+                self.on_open_quiz(pending)
+            elif isinstance(pending, OpenLab):
+                self.on_open_lab(pending)
         elif event.state == WorkerState.ERROR:
+            self._pending = None
             await self.home.load_failed(str(event.worker.error))
+
+    def _wait_for_course(self, message: OpenLesson | OpenQuiz | OpenLab) -> bool:
+        """Keep a choice made on the map from the index until the full course is in."""
+        if self.course is None and self._outline_shown is not None:
+            self._pending = message
+            return True
+        return False
 
     def _show_notice(self) -> None:
         if self.store is not None and self.store.notice:
@@ -154,11 +220,15 @@ class KubeTutorApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key binding."""
+        from tutor.app.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(plain=self.plain))
 
     def on_open_lesson(self, message: OpenLesson) -> None:
         """Open a lesson in the reader."""
+        if self._wait_for_course(message):
+            return
         lesson = self.course.lesson(message.lesson_id) if self.course else None
         if lesson is not None and self.course is not None and self.store is not None:
             from tutor.app.screens.lesson import LessonScreen
@@ -167,6 +237,8 @@ class KubeTutorApp(App[None]):
 
     def on_open_quiz(self, message: OpenQuiz) -> None:
         """Start a lesson's quiz."""
+        if self._wait_for_course(message):
+            return
         lesson = self.course.lesson(message.lesson_id) if self.course else None
         if lesson is not None and lesson.quiz is not None and self.store is not None:
             from tutor.app.screens.quiz import QuizScreen
@@ -185,6 +257,8 @@ class KubeTutorApp(App[None]):
 
     def on_open_lab(self, message: OpenLab) -> None:
         """Open a lab."""
+        if self._wait_for_course(message):
+            return
         lab = self.course.lab(message.lab_id) if self.course else None
         if lab is not None and self.course is not None:
             from tutor.app.screens.lab import LabScreen

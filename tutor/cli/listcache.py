@@ -9,43 +9,15 @@ file changes without its size or nanosecond mtime changing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from tutor import __version__
+from tutor.content.index import course_roots, signature
 
-NO_BUILTIN_ENV = "KUBE_TUTOR_NO_BUILTIN"  # the same switch as tutor.content.loader's
-
-
-def course_roots(content: list[Path]) -> list[Path]:
-    """The roots `load_course(content)` reads, found without importing the loader (which
-    imports pydantic). Mirrors `tutor.content.loader.default_roots`; a test keeps them equal."""
-    roots: list[Path] = []
-    if os.environ.get(NO_BUILTIN_ENV, "0") in ("", "0"):
-        package = Path(__file__).resolve().parent.parent
-        checkout = package.parent
-        if (checkout / "lessons").is_dir() and (checkout / "pyproject.toml").is_file():
-            roots.append(checkout)
-        else:
-            roots.append(package / "_course")
-    return roots + [Path(root) for root in content]
-
-
-def signature(roots: list[Path]) -> str:
-    """A digest of every file under the roots' lessons/ and labs/ (path, size, mtime)."""
-    digest = hashlib.sha256(__version__.encode())
-    for root in roots:
-        digest.update(str(root.resolve()).encode())
-        for part in ("lessons", "labs"):
-            for folder, dirs, files in os.walk(root / part):
-                dirs.sort()
-                for name in sorted(files):
-                    stat = os.stat(os.path.join(folder, name))
-                    digest.update(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
+# The key is the course map index's own (tutor.content.index), so both caches agree.
+__all__ = ["course_roots", "read", "signature", "write"]
 
 
 def _file() -> Path:

@@ -15,27 +15,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tutor.content.index import Problem as Problem  # re-exported: its old home
 from tutor.content.models import QUESTION_TYPES, LabSpec, LessonMeta, Question, Quiz
 from tutor.content.yamlsrc import SourceError, YamlSource, YamlSyntaxError, parse_yaml, read_source
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """Something wrong with a content file."""
-
-    file: Path
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        try:  # shorter, and clickable in most terminals and editors
-            shown = self.file.relative_to(Path.cwd())
-        except ValueError:
-            shown = self.file
-        where = f"{shown}:{self.line}" if self.line else str(shown)
-        return f"{where}: {self.message}"
 
 
 @dataclass

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
-    from tutor.content.loader import Course, Lesson
+    from tutor.content.index import CourseView as Course
+    from tutor.content.index import LessonView as Lesson
     from tutor.progress.store import ProgressStore, QuizSummary
 
 

@@ -18,7 +18,7 @@ from tutor.app.widgets.course_tree import CourseItem, CourseTree
 from tutor.app.widgets.problem_list import ProblemList
 
 if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
-    from tutor.content.loader import Course
+    from tutor.content.index import CourseView
     from tutor.progress.store import ProgressStore
 
 
@@ -41,17 +41,27 @@ class HomeScreen(Screen[None]):
     ]
 
     def __init__(
-        self, *, plain: bool, course: Course | None = None, store: ProgressStore | None = None
+        self, *, plain: bool, course: CourseView | None = None, store: ProgressStore | None = None
     ) -> None:
         super().__init__(id="home")
         self.plain = plain
         self.course = course
+        """The loaded course, or the map's index of it until the full course is in."""
         self.store = store
         self.item: CourseItem | None = None
+        self.failure: str | None = None
+        """Why the course could not be loaded, once that is known."""
+
+    @property
+    def map_shown(self) -> bool:
+        """The course map is on screen (from the index or the loaded course)."""
+        return self.is_mounted and bool(self.query("#home-main"))
 
     def compose(self) -> ComposeResult:
         yield Header(icon=glyphs(self.plain).icon)
-        if self.course is None or self.store is None:
+        if self.failure is not None:
+            yield Static(self._failure_text(self.failure), id="loading", markup=False)
+        elif self.course is None or self.store is None:
             yield Static("Loading the course...", id="loading")
         else:
             if self.course.problems:
@@ -64,7 +74,7 @@ class HomeScreen(Screen[None]):
                 yield CourseItemInfo(id="item-info", markup=False)
         yield Footer()
 
-    async def course_ready(self, course: Course, store: ProgressStore) -> None:
+    async def course_ready(self, course: CourseView, store: ProgressStore) -> None:
         """Show the course once it has loaded."""
         self.course = course
         self.store = store
@@ -73,8 +83,18 @@ class HomeScreen(Screen[None]):
         self.query_one(CourseTree).focus()
 
     async def load_failed(self, reason: str) -> None:
-        """Say that the course could not be loaded, instead of crashing."""
-        self.query_one("#loading", Static).update(
+        """Say that the course could not be loaded, instead of crashing (and take back a
+        map drawn from the index: it is not the course any more)."""
+        self.failure = reason
+        if self.query("#loading"):
+            self.query_one("#loading", Static).update(self._failure_text(reason))
+        else:
+            self.course = None
+            await self.recompose()
+
+    @staticmethod
+    def _failure_text(reason: str) -> str:
+        return (
             f"The course could not be loaded: {reason}\nCheck the --content folders and try again."
         )
 
@@ -98,12 +118,27 @@ class HomeScreen(Screen[None]):
         assert self.course is not None
         progress = self._progress()
         self._show_summary(progress)
+        self._show_review()
+        self.query_one(CourseTree).show_course(self.course, progress)
+        self.query_one(CourseItemInfo).show_item(self.item, self.course, progress)
+
+    def _show_review(self) -> None:
+        """`Course map · Review (3 due)`; not while the map is drawn from its index, as the
+        review deck imports the content models (the full course brings them)."""
+        from tutor.content.index import CourseOutline
+
+        if isinstance(self.course, CourseOutline):
+            return
         from tutor.app.modes_menu import review_label  # study modes: "Review (N due)"
 
         due = review_label(self.store)
         self.sub_title = "Course map" if due.startswith("Review (0 ") else f"Course map · {due}"
-        self.query_one(CourseTree).show_course(self.course, progress)
-        self.query_one(CourseItemInfo).show_item(self.item, self.course, progress)
+
+    def full_course(self, course: CourseView) -> None:
+        """The loaded course, showing the same map as the index it was drawn from."""
+        self.course = course
+        if self.store is not None and self.is_mounted:
+            self._show_review()
 
     def _show_summary(self, progress: CourseProgress) -> None:
         from tutor.progress.summary import next_step, summarise

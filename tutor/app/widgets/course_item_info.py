@@ -10,7 +10,7 @@ from tutor.app.marks import CourseProgress, gradable_count
 from tutor.app.widgets.course_tree import CourseItem
 
 if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
-    from tutor.content.loader import Course
+    from tutor.content.index import CourseView as Course
 
 
 def describe(item: CourseItem | None, course: Course, progress: CourseProgress) -> str:

@@ -15,7 +15,7 @@ from tutor.app.glyphs import glyphs
 from tutor.app.marks import CourseProgress, gradable_count
 
 if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
-    from tutor.content.loader import Course
+    from tutor.content.index import CourseView as Course
 
 
 @dataclass(frozen=True)

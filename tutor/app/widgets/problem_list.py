@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 if TYPE_CHECKING:  # type-only: keeps pydantic and the models off the start-up path
-    from tutor.content.loader import Problem
+    from tutor.content.index import Problem
 
 
-def shown_path(path: Path, roots: list[Path]) -> str:
+def shown_path(path: Path, roots: Sequence[Path]) -> str:
     """The path relative to its course root, so no absolute path reaches the screen."""
     for root in roots:
         try:
@@ -27,7 +28,7 @@ class ProblemList(VerticalScroll):
     """Shows which content files could not be loaded, and what is wrong with each."""
 
     def __init__(
-        self, problems: list[Problem], roots: list[Path], *, id: str | None = None
+        self, problems: Sequence[Problem], roots: Sequence[Path], *, id: str | None = None
     ) -> None:
         super().__init__(id=id)
         self.problems = problems

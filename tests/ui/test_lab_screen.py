@@ -362,6 +362,28 @@ def test_plain_mode_marks_states_in_ascii(make_app: MakeApp) -> None:
     run(make_app(plain=True), scenario)
 
 
+def test_plain_file_tabs_name_the_shown_file_and_edits_in_words(make_app: MakeApp) -> None:
+    """Issue 15 item 11: in plain mode no tab state is shade alone."""
+
+    def tab_line(app: KubeTutorApp) -> str:
+        return next(line for line in screen_text(app).splitlines() if "deployment.yaml" in line)
+
+    async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
+        await open_lab(app, pilot)
+        await press(pilot, "e")
+        assert tab_line(app).split() == ["[x]", "deployment.yaml", "service.yaml"]
+        await press(pilot, "ctrl+n", "x")
+        assert tab_line(app).split() == ["deployment.yaml", "[x]", "service.yaml", "(edited)"]
+        await press(pilot, "ctrl+n")
+        assert tab_line(app).split() == ["[x]", "deployment.yaml", "service.yaml", "(edited)"]
+        await press(pilot, "ctrl+s")
+        await settle(app, pilot)
+        assert "(edited)" not in tab_line(app)
+        assert "▔" not in screen_text(app) and "━" not in screen_text(app)
+
+    run(make_app(plain=True), scenario)
+
+
 def test_editor_keys_replace_letter_keys_in_footer_and_help_lists_them(
     make_app: MakeApp,
 ) -> None:

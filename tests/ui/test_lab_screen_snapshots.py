@@ -62,3 +62,11 @@ def test_plain_map_after_trace(snap_compare: Compare, make_app: MakeApp) -> None
     """Plain mode: the map in ASCII with the traced path and the broken hop in words."""
     app = make_app(plain=True)
     assert snap_compare(app, run_before=keys_then_settle(["t", "m"]), terminal_size=(120, 40))
+
+
+def test_plain_file_tabs_say_every_state(snap_compare: Compare, make_app: MakeApp) -> None:
+    """Plain mode: the file shown is `[x]` in its tab and an edited one says `(edited)`; no
+    underline bar or shade carries a state alone (issue 15 item 11)."""
+    keys = ["e", "ctrl+n", "x"]
+    app = make_app(plain=True)
+    assert snap_compare(app, run_before=keys_then_settle(keys), terminal_size=(80, 24))

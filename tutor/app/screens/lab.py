@@ -132,7 +132,9 @@ class LabScreen(Screen[None]):
                 with TabPane("Task (i)", id="pane-task"), VerticalScroll(id="lab-task"):
                     yield Markdown(lab_markdown(self.course, self.lab), open_links=False)
                 with TabPane("Files (e)", id="pane-files"):
-                    yield WorkspaceEditor(self.workspace, blink=self.blink, id="workspace")
+                    yield WorkspaceEditor(
+                        self.workspace, blink=self.blink, plain=self.plain, id="workspace"
+                    )
                 with TabPane("Trace (t)", id="pane-trace"):
                     yield TraceView(plain=self.plain, blink=self.blink, id="trace")
                 with TabPane("Map (m)", id="pane-map"):

@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Tab, Tabs, TextArea
 
@@ -41,10 +42,14 @@ class WorkspaceEditor(Vertical):
     class Left(Message):
         """The learner asked to leave the editor."""
 
-    def __init__(self, folder: Path, *, blink: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, blink: bool = True, plain: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.folder = folder
         self.blink = blink
+        self.plain = plain
+        """Plain mode: the shown file is marked `[x]` in its tab, not only by shade."""
         self.names: list[str] = []
         self.saved: dict[str, str] = {}
         """File name -> text on disk (as last read or written)."""
@@ -103,6 +108,7 @@ class WorkspaceEditor(Vertical):
             self._switch(self.names[0])
         else:
             self.editor.load_text("")
+        self._label_tabs()
 
     async def sync(self) -> None:
         """Pick up files changed on disk (e.g. in another editor); keep edits not saved."""
@@ -135,6 +141,7 @@ class WorkspaceEditor(Vertical):
         tab_id = self._tab_id(self.names.index(name))
         if tabs.query(f"#{tab_id}"):  # not yet mounted or already replaced: leave it
             tabs.active = tab_id
+        self._label_tabs()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """Show the file of the chosen tab."""
@@ -150,10 +157,18 @@ class WorkspaceEditor(Vertical):
         self._label_tabs()
 
     def _label_tabs(self) -> None:
+        """Each tab says in words whether its file has edits not saved, and in plain mode
+        which file is shown (the app's own `[x]` marking never sees these tabs: this widget
+        keeps their messages to itself)."""
         for tab in self.query_one(Tabs).query(Tab):
             name = self._name_of(tab.id)
-            if name is not None:
-                tab.label = f"{name} (edited)" if self.texts[name] != self.saved[name] else name
+            if name is None:
+                continue
+            words = f"{name} (edited)" if self.texts[name] != self.saved[name] else name
+            if self.plain and name == self.current:
+                words = f"[x] {words}"
+            # Content, not a str: a str label is read as markup, and `[x]` would vanish.
+            tab.label = Content(words)
 
     def _name_of(self, tab_id: str | None) -> str | None:
         prefix = f"file-{self._generation}-"

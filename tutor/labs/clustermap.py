@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -505,8 +505,11 @@ PLAIN = _Marks(
 )
 
 
-def render_map(cmap: ClusterMap, *, plain: bool = False) -> list[MapLine]:
-    """The map as lines: nodes by zone, Services and their endpoints, routes, the last trace."""
+def render_map(
+    cmap: ClusterMap, *, plain: bool = False, folded: Collection[str] = ()
+) -> list[MapLine]:
+    """The map as lines: nodes by zone, Services and their endpoints, routes, the last trace.
+    Nodes named in `folded` show one line counting their Pods instead of a line per Pod."""
     marks = PLAIN if plain else FANCY
     path = cmap.trace.on_path() if cmap.trace else set()
     broken = cmap.trace.broken if cmap.trace else None
@@ -532,6 +535,9 @@ def render_map(cmap: ClusterMap, *, plain: bool = False) -> list[MapLine]:
         out.append(MapLine(f" zone {zone}" if zone != "no zone" else " no zone label", "text"))
         for node in nodes:
             plane = " (control plane)" if node.control_plane else ""
+            if node.name in folded:
+                out.append(_folded_node(node, plane, tag))
+                continue
             out.append(MapLine(f"  node {node.name} {node.ip}{plane}".rstrip(), "text"))
             if not node.pods:
                 out.append(MapLine(f"    {marks.dot} no Pods of this lab", "muted"))
@@ -622,6 +628,27 @@ def render_map(cmap: ClusterMap, *, plain: bool = False) -> list[MapLine]:
     out.append(MapLine(""))
     out.extend(_trace_lines(cmap.trace, marks))
     return out
+
+
+def _folded_node(
+    node: NodeMark,
+    plane: str,
+    tag: Callable[[str, str], tuple[str, Role | None]],
+) -> MapLine:
+    """One line for a folded node: its Pods counted, and the trace's mark if it passed one."""
+    ready = sum(pod.ready for pod in node.pods)
+    count = f"{len(node.pods)} Pod{'s' if len(node.pods) != 1 else ''}"
+    pods = f"{count}, {ready} ready" if node.pods else "no Pods"
+    if len(node.pods) > ready:
+        pods += f", {len(node.pods) - ready} NOT READY"
+    marked = [tag("Pod", pod.name) for pod in node.pods]
+    highlight: Role | None
+    extra, highlight = next(((e, h) for e, h in marked if h == "broken"), ("", None))
+    if highlight is None:
+        extra, highlight = next(((e, h) for e, h in marked if h == "path"), ("", None))
+    role: Role = highlight or ("bad" if len(node.pods) > ready else "text")
+    where = f"{node.ip}, control plane" if plane else node.ip
+    return MapLine(f"  node {node.name} ({where}, folded): {pods}{extra}", role)
 
 
 def _trace_lines(trace: TracedPath | None, marks: _Marks) -> list[MapLine]:

@@ -51,6 +51,8 @@ class HomeScreen(Screen[None]):
         self.item: CourseItem | None = None
         self.failure: str | None = None
         """Why the course could not be loaded, once that is known."""
+        self._marks_fresh = False
+        """The marks were just drawn by `on_mount`; the first resume need not redraw."""
 
     @property
     def map_shown(self) -> bool:
@@ -103,10 +105,15 @@ class HomeScreen(Screen[None]):
         self.sub_title = "Course map"
         if self.course is not None and self.store is not None:
             self._refresh_progress()
+            self._marks_fresh = True
             self.query_one(CourseTree).focus()
 
     def on_screen_resume(self) -> None:
-        """Coming back from a lesson or quiz: update the marks."""
+        """Coming back from a lesson or quiz: update the marks (not on the first showing,
+        right after `on_mount` drew them: the first frame then draws the map once)."""
+        if self._marks_fresh:
+            self._marks_fresh = False
+            return
         if self.course is not None and self.store is not None and self.is_mounted:
             self._refresh_progress()
 

@@ -37,3 +37,23 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type text character by character."""
     await pilot.press(*text)
     await pilot.pause()
+
+
+async def until(
+    app: App[Any], pilot: Pilot[Any], ready: Callable[[], bool], tries: int = 200
+) -> None:
+    """Let the app run (workers and messages) until `ready()` holds. Background work that
+    starts after the first paint (`call_after_refresh`) may not exist yet when a test first
+    waits for the workers on a loaded machine, so one wait is not enough."""
+    for _ in range(tries):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if ready():
+            await pilot.pause()  # what the finished worker posted (a redraw)
+            return
+    raise AssertionError("the app did not get there")
+
+
+async def course_loaded(app: KubeTutorApp, pilot: Pilot[Any]) -> None:
+    """Wait until the app's background load has the full course and the store."""
+    await until(app, pilot, lambda: app.course is not None and app.store is not None)

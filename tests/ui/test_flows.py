@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.helpers import BROKEN_PACK, PACK, MakeApp, press, screen_text, type_text
+from tests.ui.helpers import (
+    BROKEN_PACK,
+    PACK,
+    MakeApp,
+    course_loaded,
+    press,
+    screen_text,
+    type_text,
+)
 from tutor.app.app import KubeTutorApp, create_app
 from tutor.app.screens.help import HelpScreen
 from tutor.app.screens.home import HomeScreen
@@ -318,8 +326,7 @@ def test_course_loads_in_a_worker_and_notice_is_shown_once(
     monkeypatch.setattr(app, "notify", lambda message, **kwargs: notes.append(message))
 
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await course_loaded(app, pilot)
         assert app.course is not None and app.store is not None
         assert [lesson.id for lesson in app.course.lessons] == ["01-services", "02-endpoints"]
         assert tree_labels(app)[0] == "01 Services in short  · unread"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.helpers import BROKEN_PACK, PACK, press, screen_text
+from tests.ui.helpers import BROKEN_PACK, PACK, course_loaded, press, screen_text, until
 from tutor.app.app import KubeTutorApp, create_app
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.widgets.course_tree import CourseTree
@@ -48,9 +48,7 @@ async def first_run(content: list[Path]) -> tuple[list[str], str]:
     app = create_app(content=content)
     async with app.run_test(size=(80, 24)) as pilot:
         assert not app.home.map_shown or app.course is not None
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.course is not None
+        await course_loaded(app, pilot)
         return tree_labels(app), screen_text(app)
 
 
@@ -96,8 +94,7 @@ def test_second_start_shows_the_same_map_in_its_first_frame() -> None:
             assert app.home.map_shown and app.course is None
             assert tree_labels(app) == labels
             assert "02-broken/lesson.md" in screen_text(app)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await course_loaded(app, pilot)
             assert app.course is not None and app.home.course is app.course
             assert tree_labels(app) == labels
             assert screen_text(app) == text
@@ -113,8 +110,7 @@ def test_a_choice_made_before_the_course_is_in_opens_once_it_is() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             assert app.course is None
             await pilot.press("enter")  # the first lesson, under the cursor
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await until(app, pilot, lambda: isinstance(app.screen, LessonScreen))
             assert isinstance(app.screen, LessonScreen)
             assert app.screen.lesson.id == "01-services"
 
@@ -134,8 +130,7 @@ def test_a_stale_index_is_redrawn_from_the_content_and_rewritten() -> None:
 
     async def scenario(app: KubeTutorApp, pilot: Pilot[None]) -> None:
         assert tree_labels(app)[0].startswith("01 An old title")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(app, pilot, lambda: tree_labels(app) == labels)
         assert tree_labels(app) == labels
         assert read_index(key) == outline
 
@@ -165,8 +160,7 @@ def test_a_course_that_no_longer_loads_takes_the_map_back(tmp_path: Path) -> Non
         app = create_app(content=content)
         async with app.run_test(size=(80, 24)) as pilot:
             assert app.home.map_shown
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await until(app, pilot, lambda: not app.home.map_shown)
             assert not app.home.map_shown
             assert "The course could not be loaded" in screen_text(app)
             assert "09-missing" in screen_text(app)

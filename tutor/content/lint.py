@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.content.loader import Course, Lab, Lesson, Problem
-from tutor.content.models import SingleQuestion, YamlQuestion
+from tutor.content.models import MultiQuestion, SingleQuestion, TrueFalseQuestion, YamlQuestion
 from tutor.content.yamlsrc import YamlSyntaxError, line_in_document, parse_yaml_documents
 
 KUBERNETES_VERSION = "1.37.0"
@@ -58,6 +58,9 @@ def lint_course(course: Course, *, schemas: bool = True) -> LintReport:
     for lesson in course.lessons:
         problems += _yaml_questions(lesson)
         problems += quiz_answer_positions(lesson)
+        problems += quiz_truefalse_spread(lesson)
+    problems += course_truefalse_share(course)
+    problems += course_multi_positions(course)
     validator = ManifestValidator() if schemas else None
     if validator is not None:
         notes += validator.notes
@@ -182,6 +185,107 @@ def quiz_answer_positions(lesson: Lesson) -> Iterator[Problem]:
                 f"{MAX_POSITION_SHARE:.0%}, so {allowed}); move the answer of some of "
                 f"{', '.join(ids)} to another position",
             )
+
+
+MIN_TRUEFALSE_FOR_SPREAD = 3
+"""A quiz with this many true/false items or more must not give them all one answer."""
+TRUE_SHARE_RANGE = (0.35, 0.65)
+"""The share of true answers a course's true/false items must stay within."""
+MIN_TRUEFALSE_FOR_SHARE = 10
+"""Below this many true/false items a course is too small to judge its true share."""
+
+
+def _truefalse(lesson: Lesson) -> list[TrueFalseQuestion]:
+    if lesson.quiz is None:
+        return []
+    return [q for q in lesson.quiz.questions if isinstance(q, TrueFalseQuestion)]
+
+
+def quiz_truefalse_spread(lesson: Lesson) -> Iterator[Problem]:
+    """A quiz whose true/false items (3 or more) all have one answer is passed on them by
+    answering that value every time, without reading a statement."""
+    items = _truefalse(lesson)
+    if lesson.quiz_path is None or len(items) < MIN_TRUEFALSE_FOR_SPREAD:
+        return
+    answers = {q.answer for q in items}
+    if len(answers) == 1:
+        word = "true" if items[0].answer else "false"
+        yield Problem(
+            lesson.quiz_path,
+            _question_line(lesson.quiz_path, items[0].id),
+            f"all {len(items)} true/false answers are {word}: answering {word!r} to each "
+            f"scores them all; make some of {', '.join(q.id for q in items)} "
+            f"{'false' if items[0].answer else 'true'} statements",
+        )
+
+
+def course_truefalse_share(course: Course) -> Iterator[Problem]:
+    """A course whose true/false items lean one way rewards always picking that value:
+    the true share must stay within `TRUE_SHARE_RANGE`. Reported at the quiz holding the
+    most items of the majority answer, since rewriting some of those fixes it."""
+    quizzes = [(lesson, _truefalse(lesson)) for lesson in course.lessons]
+    total = sum(len(items) for _, items in quizzes)
+    if total < MIN_TRUEFALSE_FOR_SHARE:
+        return
+    true = sum(q.answer for _, items in quizzes for q in items)
+    share = true / total
+    low, high = TRUE_SHARE_RANGE
+    if low <= share <= high:
+        return
+    majority = share > high
+    lesson, items = max(quizzes, key=lambda pair: sum(q.answer is majority for q in pair[1]))
+    assert lesson.quiz_path is not None  # it holds true/false items, so it has a quiz file
+    first = next(q for q in items if q.answer is majority)
+    word = "true" if majority else "false"
+    yield Problem(
+        lesson.quiz_path,
+        _question_line(lesson.quiz_path, first.id),
+        f"true/false answers lean {word}: {true} of {total} are true ({share:.0%}; keep "
+        f"between {low:.0%} and {high:.0%}), so answering {word!r} to every one scores "
+        f"{max(share, 1 - share):.0%}; rewrite some {word} statements, starting here",
+    )
+
+
+MAX_FIRST_PICKS_CREDIT = 0.5
+"""The most mean credit ticking the first k authored choices of every multi question may earn."""
+MIN_MULTI_FOR_POSITIONS = 5
+"""Below this many multi-choice questions a course is too small to judge their positions."""
+
+
+def course_multi_positions(course: Course) -> Iterator[Problem]:
+    """Multi-choice keys crowded into the first authored choices let a learner pass a
+    printed or exported quiz (or any client that does not shuffle) by ticking the first k
+    choices of every question: for each k, that must earn at most `MAX_FIRST_PICKS_CREDIT`
+    of mean credit (graded as the quiz grades, so partial credit counts)."""
+    from tutor.quiz.grading import grade
+
+    found = [
+        (lesson, q)
+        for lesson in course.lessons
+        if lesson.quiz is not None
+        for q in lesson.quiz.questions
+        if isinstance(q, MultiQuestion)
+    ]
+    if len(found) < MIN_MULTI_FOR_POSITIONS:
+        return
+    widest = max(len(q.choices) for _, q in found)
+    for picks in range(1, widest):
+        credit = sum(grade(q, list(q.choices)[:picks]).score for _, q in found) / len(found)
+        if credit > MAX_FIRST_PICKS_CREDIT:
+            # Point at the question the strategy gets fully right, to move its keys first.
+            lesson, worst = max(
+                found, key=lambda pair: grade(pair[1], list(pair[1].choices)[:picks]).score
+            )
+            assert lesson.quiz_path is not None
+            yield Problem(
+                lesson.quiz_path,
+                _question_line(lesson.quiz_path, worst.id),
+                f"multi-choice answer positions are skewed: ticking the first {picks} "
+                f"choices of each of {len(found)} questions earns {credit:.0%} mean credit "
+                f"(at most {MAX_FIRST_PICKS_CREDIT:.0%}); move right choices of {worst.id} "
+                "and others later in their lists",
+            )
+            return  # one report: moving keys later fixes every k together
 
 
 def _question_line(path: Path, question_id: str) -> int | None:

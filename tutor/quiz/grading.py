@@ -102,7 +102,9 @@ def _grade_multi(question: MultiQuestion, answer: Answer) -> Grade:
     ]
     missed = [key for key in question.choices if key in right - picked]
     if missed and not correct:
-        feedback.append(f"Also right: {', '.join(missed)}.")
+        # Named by their text: the screen letters choices by their shuffled position, so an
+        # authored key would point at another choice.
+        feedback.append("Also right: " + "; ".join(question.choices[k] for k in missed) + ".")
     return Grade(correct, score, question.explanation, feedback)
 
 

@@ -184,64 +184,40 @@ class NodeRouting(ServiceRouting):
             and client.node_name == name_of(node)
             and (client.kind == "node")
         )
-        if not etp_local:
+
+        def proxy(
+            fam: str, *, masquerade: bool, why: str = "", local_only: bool | None = None
+        ) -> Reach:
+            assert sp is not None
             return self._kube_proxy(
                 svc,
                 sp,
                 node,
                 client,
-                family(dst) if is_ip(dst) else "IPv4",
+                fam,
                 hops,
                 index,
                 ctx,
                 external=True,
+                masquerade=masquerade,
+                masq_why=why,
+                local_only=local_only,
+            )
+
+        if not etp_local:
+            fam = family(dst) if is_ip(dst) else "IPv4"
+            return proxy(
+                fam,
                 masquerade=True,
-                masq_why="externalTrafficPolicy Cluster masquerades external traffic",
+                why="externalTrafficPolicy Cluster masquerades external traffic",
             )
         if client.pod_network:
-            return self._kube_proxy(
-                svc,
-                sp,
-                node,
-                client,
-                "IPv4",
-                hops,
-                index,
-                ctx,
-                external=True,
-                masquerade=False,
-                masq_why="",
-                local_only=spec(svc).get("internalTrafficPolicy") == "Local",
-            )
+            internal_local = spec(svc).get("internalTrafficPolicy") == "Local"
+            return proxy("IPv4", masquerade=False, local_only=internal_local)
         if on_node:
-            return self._kube_proxy(
-                svc,
-                sp,
-                node,
-                client,
-                "IPv4",
-                hops,
-                index,
-                ctx,
-                external=True,
-                masquerade=True,
-                masq_why="traffic from the node itself to a Local "
-                "Service goes cluster-wide, masqueraded",
-                local_only=False,
-            )
-        return self._kube_proxy(
-            svc,
-            sp,
-            node,
-            client,
-            "IPv4",
-            hops,
-            index,
-            ctx,
-            external=True,
-            masquerade=False,
-            masq_why="",
-        )
+            why = "traffic from the node itself to a Local Service goes cluster-wide, masqueraded"
+            return proxy("IPv4", masquerade=True, why=why, local_only=False)
+        return proxy("IPv4", masquerade=False)
 
     # -- LoadBalancer (cloud-provider-kind) --
 

@@ -48,6 +48,8 @@ PROGRESS_MAP = "kube-tutor-progress"
 RBAC = "rbac.authorization.k8s.io"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 
+_EDIT_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+"""What a learner may do to the objects of their own lab namespaces."""
 LAB_RULES: tuple[Obj, ...] = (
     {
         "apiGroups": [""],
@@ -59,32 +61,14 @@ LAB_RULES: tuple[Obj, ...] = (
             "secrets",
             "serviceaccounts",
         ],
-        "verbs": [
-            "get",
-            "list",
-            "watch",
-            "create",
-            "update",
-            "patch",
-            "delete",
-            "deletecollection",
-        ],
+        "verbs": list(_EDIT_VERBS),
     },
     {"apiGroups": [""], "resources": ["events", "pods/log"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods/exec", "pods/portforward"], "verbs": ["get", "create"]},
     {
         "apiGroups": ["apps", "discovery.k8s.io", "networking.k8s.io", "gateway.networking.k8s.io"],
         "resources": ["*"],
-        "verbs": [
-            "get",
-            "list",
-            "watch",
-            "create",
-            "update",
-            "patch",
-            "delete",
-            "deletecollection",
-        ],
+        "verbs": list(_EDIT_VERBS),
     },
 )
 """What a learner may do inside each of their lab namespaces (the kinds labs use)."""

@@ -13,14 +13,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tutor.cluster.sim.admission.common import Obj
+from tutor.cluster.sim.admission.common import GATEWAY_GROUP, Obj
 
 
 def apply_crd_defaults(obj: Obj) -> None:
     """Default `obj` in place from its kind's CRD schema; kinds without a CRD are left alone."""
+    api_version = str(obj.get("apiVersion", ""))
+    if api_version.rpartition("/")[0] != GATEWAY_GROUP:
+        return  # the only CRDs served; the schemas (750 KB of JSON) load on first need
     from tutor.cluster.sim.api.openapi import crd_version
 
-    api_version = str(obj.get("apiVersion", ""))
     version = crd_version(str(obj.get("kind", "")), api_version.rpartition("/")[2])
     if version is None:
         return
